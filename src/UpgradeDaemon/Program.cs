@@ -1,0 +1,1 @@
+return LocalMigrate.UpgradeDaemon.Hosting.DaemonEntry.Run(args);
