@@ -1,11 +1,54 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
 namespace LocalMigrate.UpgradeDaemon.Hosting;
 
-/// <summary>Entry point of <c>localmigrated</c>.</summary>
+/// <summary>Entry point of <c>localmigrated</c>: arguments, configuration, logging, then the Generic Host.</summary>
 internal static class DaemonEntry
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("localmigrated: the service host is not built yet");
-        return 2;
+        if (args is ["--help"] or ["-h"])
+        {
+            Console.WriteLine(DaemonArgumentParser.Usage);
+            return 0;
+        }
+        DaemonArguments arguments;
+        DaemonOptions options;
+        try
+        {
+            arguments = DaemonArgumentParser.Parse(args);
+            options = DaemonConfigLoader.Load(arguments);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"localmigrated: {e.Message}");
+            Console.Error.WriteLine(DaemonArgumentParser.Usage);
+            return 2;
+        }
+
+        using var logger = DaemonLogging.Create();
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSerilog(logger);
+            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+            builder.Services.AddSingleton(arguments);
+            builder.Services.AddLocalMigrateEngine(options);
+            builder.Services.AddHostedService<EngineHostedService>();
+            DaemonServices.Add(builder.Services);
+            using var host = builder.Build();
+            host.Run();
+            return 0;
+        }
+        catch (Exception e)
+        {
+            logger.Fatal(e, "localmigrated failed: {Reason}", e.Message);
+            Console.Error.WriteLine($"localmigrated: {e.Message}");
+            return 1;
+        }
     }
 }

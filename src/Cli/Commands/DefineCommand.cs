@@ -1,0 +1,32 @@
+using System.CommandLine;
+using LocalMigrate.Contract;
+using LocalMigrate.Interop.Systemd;
+
+namespace LocalMigrate.Cli.Commands;
+
+internal static class DefineCommand
+{
+    public static Command Create(Option<string> bus)
+    {
+        var file = new Argument<string>("FILE") { Description = "domain definition (JSON, schemaVersion 1); - for stdin" };
+        var command = new Command("define", "store a domain definition") { file };
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var path = parsed.GetValue(file)!;
+            string json;
+            try
+            {
+                json = path == "-" ? await Console.In.ReadToEndAsync().ConfigureAwait(false) : await File.ReadAllTextAsync(path).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException(ExitCodes.Usage, $"FILE: cannot read {path}: {e.Message}");
+            }
+            var result = await client.CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "Define", "s", json).ConfigureAwait(false);
+            var domain = await client.GetAllAsync(((BusObjectPath)result[0]).Value, BusContract.DomainInterface).ConfigureAwait(false);
+            Console.WriteLine($"defined {domain["Name"]} (uuid {domain["Uuid"]}, machine {domain["Machine"]})");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using LocalMigrate.Contract;
+
+namespace LocalMigrate.Cli.Commands;
+
+/// <summary>The one-call commands on a domain: undefine, start, stop, cancel.</summary>
+internal static class LifecycleCommands
+{
+    public static Command Undefine(Option<string> bus) => Simple(bus, "undefine", "remove a stopped domain's definition", "Undefine", "undefined");
+
+    public static Command Start(Option<string> bus) => Simple(bus, "start", "boot a domain", "Start", "started");
+
+    public static Command Cancel(Option<string> bus) => Simple(bus, "cancel", "cancel the running migration; the source keeps running", "Cancel", "cancel requested for");
+
+    public static Command Stop(Option<string> bus)
+    {
+        var name = new Argument<string>("NAME");
+        var force = new Option<bool>("--force") { Description = "quit QEMU at once instead of an ACPI power-off" };
+        var command = new Command("stop", "power a domain off (ACPI, with timeout), or kill it with --force") { name, force };
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var path = await client.DomainPathAsync(parsed.GetValue(name)!).ConfigureAwait(false);
+            await client.CallAsync(path, BusContract.DomainInterface, "Stop", "b", parsed.GetValue(force)).ConfigureAwait(false);
+            Console.WriteLine($"stopped {parsed.GetValue(name)}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Simple(Option<string> bus, string verb, string description, string member, string done)
+    {
+        var name = new Argument<string>("NAME");
+        var command = new Command(verb, description) { name };
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var path = await client.DomainPathAsync(parsed.GetValue(name)!).ConfigureAwait(false);
+            await client.CallAsync(path, BusContract.DomainInterface, member, "").ConfigureAwait(false);
+            Console.WriteLine($"{done} {parsed.GetValue(name)}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

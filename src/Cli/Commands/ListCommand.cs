@@ -1,0 +1,29 @@
+using System.CommandLine;
+
+namespace LocalMigrate.Cli.Commands;
+
+internal static class ListCommand
+{
+    public static Command Create(Option<string> bus)
+    {
+        var json = new Option<bool>("--json") { Description = "one JSON document on stdout" };
+        var command = new Command("list", "one row per domain: name, uuid, state, pid, QEMU version, stale") { json };
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var domains = await client.DomainsAsync().ConfigureAwait(false);
+            if (parsed.GetValue(json))
+            {
+                Output.WriteJson(domains.Select(d => new
+                {
+                    name = d.Name, uuid = d.Uuid, state = d.State, pid = d.Pid, qemuVersion = d.QemuVersion, qemuBinary = d.QemuBinary,
+                    stale = d.Stale, staleReasons = d.StaleReasons, instanceId = d.InstanceId,
+                }));
+                return ExitCodes.Ok;
+            }
+            Output.WriteTable(["NAME", "UUID", "STATE", "PID", "QEMU", "STALE"], domains.Select(d => (IReadOnlyList<string>)
+                [d.Name, d.Uuid, d.State, d.Pid == 0 ? "-" : d.Pid.ToString(), d.QemuVersion.Length == 0 ? "-" : d.QemuVersion, d.Stale ? "yes" : "no"]));
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,58 @@
+using System.CommandLine;
+using LocalMigrate.Contract;
+using LocalMigrate.Interop.Systemd;
+
+namespace LocalMigrate.Cli.Commands;
+
+internal static class UpgradeCommand
+{
+    public static Command Create(Option<string> bus)
+    {
+        var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore, Description = "domains to upgrade" };
+        var all = new Option<bool>("--all") { Description = "every running domain" };
+        var stale = new Option<bool>("--stale") { Description = "every running domain whose QEMU binary or libraries were replaced" };
+        var parallel = new Option<uint?>("--parallel") { Description = "migrations at once (default: the daemon's maxParallelMigrations)" };
+        var options = new MigrateOptionArguments();
+        var command = new Command("upgrade", "local migrations onto the currently installed QEMU binary") { names, all, stale, parallel };
+        options.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            var count = (result.GetValue(names)?.Length > 0 ? 1 : 0) + (result.GetValue(all) ? 1 : 0) + (result.GetValue(stale) ? 1 : 0);
+            if (count != 1)
+                result.AddError("upgrade: give NAME..., --all or --stale (exactly one of them)");
+            if (result.GetValue(parallel) is 0 or > 64)
+                result.AddError("--parallel: must be 1 to 64");
+        });
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var migrateOptions = options.ToDictionary(parsed);
+            if (parsed.GetValue(parallel) is { } n)
+                migrateOptions["parallel"] = n;
+            await using var watcher = await JobWatcher.SubscribeAsync(client).ConfigureAwait(false);
+            var reply = await client.CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "Upgrade", "asba{sv}",
+                parsed.GetValue(names) ?? [], parsed.GetValue(stale), migrateOptions).ConfigureAwait(false);
+            var paths = ((BusObjectPath[])reply[0]).Select(p => p.Value).ToList();
+            var json = parsed.GetValue(options.Json);
+            var jobs = paths.Count == 0 ? [] : await ProgressDisplay.FollowAsync(watcher, paths, showProgress: !json).ConfigureAwait(false);
+            if (json)
+            {
+                Output.WriteJson(new { upgraded = jobs.Count(j => j.State == "completed"), failed = jobs.Count(j => j.State != "completed"), jobs = jobs.Select(j => j.ToJson()) });
+            }
+            else if (jobs.Count == 0)
+            {
+                Console.WriteLine("nothing to upgrade");
+            }
+            else
+            {
+                Output.WriteTable(["DOMAIN", "RESULT", "OLD PID", "OLD QEMU", "NEW PID", "NEW QEMU", "DOWNTIME", "TOTAL", "ERROR"], jobs.Select(j => (IReadOnlyList<string>)
+                    [j.Domain, j.State, j.SourcePid == 0 ? "-" : j.SourcePid.ToString(), j.SourceVersion, j.TargetPid == 0 ? "-" : j.TargetPid.ToString(),
+                     j.TargetVersion, $"{j.DowntimeMs} ms", $"{j.TotalMs} ms", j.Error]));
+            }
+            var failed = jobs.Count(j => j.State != "completed");
+            if (failed > 0)
+                throw new CliException(ExitCodes.Failed, $"{failed} of {jobs.Count} upgrades failed; the others completed");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Text;
+
+namespace LocalMigrate.Interop.Posix;
+
+/// <summary>Reads of /proc (proc(5)).</summary>
+public static class ProcFs
+{
+    /// <returns>The identity of a live process, or null when there is no such process (or it is a zombie).</returns>
+    public static ProcessIdentity? TryReadIdentity(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+        var close = stat.LastIndexOf(')');
+        if (close < 0)
+            return null;
+        var fields = stat[(close + 2)..].Split(' ');
+        // fields[0] is field 3 (state); starttime is field 22, so index 19.
+        if (fields.Length < 20 || fields[0] == "Z" || fields[0] == "X")
+            return null;
+        return new ProcessIdentity(pid, ulong.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <returns>The identity when the process is alive and still the same one.</returns>
+    public static bool IsAlive(ProcessIdentity identity) => TryReadIdentity(identity.Pid) == identity;
+
+    public static IReadOnlyList<string> ReadCommandLine(int pid)
+    {
+        var bytes = File.ReadAllBytes($"/proc/{pid}/cmdline");
+        return Encoding.UTF8.GetString(bytes).TrimEnd('\0').Split('\0');
+    }
+
+    /// <returns>The target of /proc/PID/exe; ends in " (deleted)" when the binary was replaced or removed.</returns>
+    public static string? TryReadExecutable(int pid)
+    {
+        try
+        {
+            return new FileInfo($"/proc/{pid}/exe").LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Files mapped by the process that were deleted or replaced since (" (deleted)" in /proc/PID/maps), the way
+    /// needrestart finds processes running old libraries.
+    /// </summary>
+    public static IReadOnlyList<string> DeletedMappedFiles(int pid)
+    {
+        const string Deleted = " (deleted)";
+        var result = new SortedSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
+            {
+                if (!line.EndsWith(Deleted, StringComparison.Ordinal))
+                    continue;
+                var slash = line.IndexOf('/');
+                if (slash >= 0)
+                    result.Add(line[slash..^Deleted.Length]);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return result.ToList();
+    }
+
+    /// <returns>MemAvailable of /proc/meminfo in bytes.</returns>
+    public static long MemAvailableBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/meminfo"))
+        {
+            if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+}

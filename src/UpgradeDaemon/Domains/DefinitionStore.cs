@@ -1,0 +1,42 @@
+using LocalMigrate.Interop.Posix;
+
+namespace LocalMigrate.UpgradeDaemon.Domains;
+
+/// <summary>
+/// Definitions on disk, one file per domain: <c>&lt;state-dir&gt;/domains/&lt;uuid&gt;.json</c>, written atomically.
+/// Named by uuid, not name, so a name is only ever data and never a path.
+/// </summary>
+public sealed class DefinitionStore(string stateDirectory)
+{
+    public string Directory { get; } = Path.Combine(stateDirectory, "domains");
+
+    public string PathOf(Guid uuid) => Path.Combine(Directory, uuid.ToString("D") + ".json");
+
+    public void Save(DomainDefinition definition)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        AtomicFile.WriteAllBytes(PathOf(definition.Uuid), DefinitionWriter.ToUtf8Json(definition));
+    }
+
+    public void Delete(Guid uuid) => File.Delete(PathOf(uuid));
+
+    /// <returns>Every stored definition; an unreadable file is reported to <paramref name="onError"/> and skipped.</returns>
+    public IReadOnlyList<DomainDefinition> LoadAll(Action<string, Exception> onError)
+    {
+        if (!System.IO.Directory.Exists(Directory))
+            return [];
+        var result = new List<DomainDefinition>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                result.Add(DefinitionParser.Parse(File.ReadAllText(file)));
+            }
+            catch (Exception e) when (e is IOException or DefinitionException or UnauthorizedAccessException)
+            {
+                onError(file, e);
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,172 @@
+using LocalMigrate.Interop.Qmp;
+using LocalMigrate.UpgradeDaemon.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMigrate.UpgradeDaemon.Domains;
+
+/// <summary>Define, undefine, start and stop: the domain life cycle outside migrations.</summary>
+public sealed partial class DomainService(DaemonOptions options, DomainRegistry registry, DefinitionStore store,
+    QemuBinaryProbe probe, InstanceLauncher launcher, ILogger<DomainService> logger)
+{
+    public DomainRegistry Registry => registry;
+
+    /// <summary>Loads stored definitions into the registry at start-up; a bad file is logged and skipped.</summary>
+    public void LoadDefinitions()
+    {
+        foreach (var definition in store.LoadAll((file, e) => LogBadDefinition(file, e.Message)))
+        {
+            try
+            {
+                registry.Add(new Domain(definition));
+            }
+            catch (DomainExistsException e)
+            {
+                LogBadDefinition(store.PathOf(definition.Uuid), e.Message);
+            }
+        }
+    }
+
+    /// <summary>Validates, pins the machine type to a versioned one, stores, registers.</summary>
+    /// <exception cref="DefinitionException">Every bad field by name.</exception>
+    public async Task<Domain> DefineAsync(string json, CancellationToken cancellationToken)
+    {
+        var definition = DefinitionParser.Parse(json);
+        var existing = registry.Find(definition.Name);
+        if (existing is not null)
+            throw new DomainExistsException(definition.Name);
+        var binary = launcher.BinaryOf(definition);
+        QemuBinaryInfo info;
+        try
+        {
+            info = await probe.ProbeAsync(binary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QemuBinaryException e)
+        {
+            throw new DefinitionException([new DefinitionError(definition.Qemu is null ? "qemu (daemon default)" : "qemu", e.Message)]);
+        }
+        var machine = info.ResolveMachine(definition.Machine)
+            ?? throw new DefinitionException([new DefinitionError("machine", $"QEMU {info.Version} ({binary}) has no machine type '{definition.Machine}'")]);
+        definition = definition with { Machine = machine };
+        var domain = new Domain(definition);
+        registry.Add(domain);
+        try
+        {
+            store.Save(definition);
+        }
+        catch
+        {
+            registry.Remove(domain);
+            throw;
+        }
+        LogDefined(definition.Name, definition.Uuid, machine);
+        return domain;
+    }
+
+    public async Task UndefineAsync(string name)
+    {
+        var domain = registry.Get(name);
+        await domain.Lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (domain.Active is not null)
+                throw new DomainBusyException($"domain {name} is {domain.State.ToString().ToLowerInvariant()}: stop it first");
+            store.Delete(domain.Definition.Uuid);
+            registry.Remove(domain);
+        }
+        finally
+        {
+            domain.Lock.Release();
+        }
+    }
+
+    public async Task StartAsync(string name, CancellationToken cancellationToken)
+    {
+        var domain = registry.Get(name);
+        if (!await domain.Lock.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
+            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? "another request"} in progress)");
+        try
+        {
+            if (domain.Active is not null)
+                throw new DomainBusyException($"domain {name} is already {domain.State.ToString().ToLowerInvariant()}");
+            var definition = domain.Definition;
+            foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
+            {
+                if (path is not null && !File.Exists(path))
+                    throw new InstanceStartException(name, $"{field} {path} does not exist");
+            }
+            registry.SetState(domain, DomainState.Starting);
+            launcher.CreateSharedMemoryFile(definition);
+            DomainInstance instance;
+            try
+            {
+                instance = await launcher.LaunchAsync(definition, launcher.BinaryOf(definition), InstanceRole.Active, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch
+            {
+                launcher.DeleteSharedMemoryFile(definition);
+                registry.SetState(domain, DomainState.Shutoff);
+                throw;
+            }
+            registry.SetActive(domain, instance, DomainState.Running);
+            LogStarted(name, instance.InstanceId, instance.Pid, instance.QemuVersion);
+        }
+        finally
+        {
+            domain.Lock.Release();
+        }
+    }
+
+    /// <param name="force">Quit QEMU at once instead of asking the guest to power off.</param>
+    public async Task StopAsync(string name, bool force, CancellationToken cancellationToken)
+    {
+        var domain = registry.Get(name);
+        if (!await domain.Lock.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
+            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? "another request"} in progress)");
+        try
+        {
+            var instance = domain.Active ?? throw new DomainBusyException($"domain {name} is not running");
+            registry.SetState(domain, DomainState.Stopping);
+            if (force)
+            {
+                await instance.QuitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                try
+                {
+                    await instance.Qmp.ExecuteAsync("system_powerdown", null, cancellationToken).ConfigureAwait(false);
+                }
+                catch (QmpDisconnectedException)
+                {
+                }
+                if (!await instance.WaitForExitAsync(options.StopTimeout).ConfigureAwait(false))
+                {
+                    registry.SetState(domain, DomainState.Running);
+                    throw new DomainBusyException($"domain {name} did not power off within {options.StopTimeout.TotalSeconds:0} s; it still runs (use --force to kill it)");
+                }
+            }
+            registry.SetActive(domain, null, DomainState.Shutoff);
+            instance.RemoveRuntimeDirectory();
+            launcher.DeleteSharedMemoryFile(domain.Definition);
+            await instance.DisposeAsync().ConfigureAwait(false);
+            LogStopped(name, instance.Pid, force);
+        }
+        finally
+        {
+            domain.Lock.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Skipping definition {File}: {Reason}")]
+    private partial void LogBadDefinition(string file, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName} defined, uuid {DomainUuid}, machine {Machine}")]
+    private partial void LogDefined(string domainName, Guid domainUuid, string machine);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName} started: instance {InstanceId}, pid {Pid}, QEMU {QemuVersion}")]
+    private partial void LogStarted(string domainName, string instanceId, int pid, string qemuVersion);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName} stopped (pid {Pid}, force {Force})")]
+    private partial void LogStopped(string domainName, int pid, bool force);
+}

@@ -1,0 +1,32 @@
+using LocalMigrate.UpgradeDaemon.Domains;
+using LocalMigrate.UpgradeDaemon.Migration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LocalMigrate.UpgradeDaemon.Hosting;
+
+/// <summary>The engine's object graph, one place for the daemon host and the tests alike.</summary>
+public static class EngineServiceCollectionExtensions
+{
+    public static IServiceCollection AddLocalMigrateEngine(this IServiceCollection services, DaemonOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<DomainRegistry>();
+        services.AddSingleton(_ => new DefinitionStore(options.StateDirectory));
+        services.AddSingleton(_ => new QemuBinaryProbe(options.RuntimeDirectory));
+        services.AddSingleton<InstanceLauncher>();
+        services.AddSingleton<InstanceMonitor>();
+        services.AddSingleton<DomainService>();
+        services.AddSingleton(_ => new MigrationJournal(options.StateDirectory));
+        services.AddSingleton<MigrationSrc>();
+        services.AddSingleton<MigrationDst>();
+        services.AddSingleton<IMigrationDestination>(sp => sp.GetRequiredService<MigrationDst>());
+        services.AddSingleton(_ => EnvironmentPhaseGate.FromEnvironment());
+        services.AddSingleton<MigrationRunner>();
+        services.AddSingleton<MigrationService>();
+        services.AddSingleton<InstanceAdopter>();
+        services.AddSingleton<Upgrade.StaleDetector>();
+        services.AddSingleton<Upgrade.UpgradePlanner>();
+        services.AddSingleton<MigrationRecovery>();
+        return services;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using LocalMigrate.Interop.Qmp;
+using LocalMigrate.UpgradeDaemon.Domains;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <summary>The destination side in this daemon: Prepare, Finish, Commit (Confirm's destination half), Abort.</summary>
+public sealed partial class MigrationDst(DomainRegistry registry, InstanceLauncher launcher, ILogger<MigrationDst> logger)
+    : IMigrationDestination
+{
+    private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(60);
+    private readonly ConcurrentDictionary<string, IncomingMigration> _incoming = new();
+
+    public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
+    {
+        var target = await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken)
+            .ConfigureAwait(false);
+        QmpEventListener? events = null;
+        try
+        {
+            registry.Shadow.Register(target);
+            events = target.Qmp.Listen("MIGRATION");
+            _incoming[request.JobId] = new IncomingMigration(target, events);
+            await target.Qmp.ExecuteAsync("migrate-set-capabilities",
+                new { Capabilities = MigrationCapabilities.For(request.IgnoreShared) }, cancellationToken).ConfigureAwait(false);
+            var uri = "unix:" + target.Paths.MigrationSocket;
+            await target.Qmp.ExecuteAsync("migrate-incoming", new { Uri = uri }, cancellationToken).ConfigureAwait(false);
+            LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
+            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion);
+        }
+        catch
+        {
+            await AbortAsync(request.JobId).ConfigureAwait(false);
+            if (!_incoming.ContainsKey(request.JobId))
+                await KillAndRemoveAsync(target, events).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public Task WhenTargetExits(string jobId) =>
+        Find(jobId).Target.Exit?.Exited ?? Task.Delay(Timeout.Infinite, CancellationToken.None);
+
+    public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var incoming = Find(jobId);
+        var target = incoming.Target;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FinishTimeout);
+        var arrived = incoming.MigrationEvents.WaitForAsync(e => MigrationCapabilities.IsTerminal(StatusOf(e)), timeout.Token);
+        var exited = target.Exit?.Exited ?? Task.Delay(Timeout.Infinite, timeout.Token);
+        if (await Task.WhenAny(arrived, exited).ConfigureAwait(false) != arrived)
+            throw new MigrationException(MigrationPhase.Finish,
+                $"target QEMU (pid {target.Pid}) exited while loading the guest: {QemuLog.Tail(target.Paths.QemuLog)}");
+        QmpEvent arrival;
+        try
+        {
+            arrival = await arrived.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or QmpDisconnectedException)
+        {
+            throw new MigrationException(MigrationPhase.Finish,
+                $"target QEMU (pid {target.Pid}) did not report the incoming migration: {e.Message}; {QemuLog.Tail(target.Paths.QemuLog)}");
+        }
+        var status = StatusOf(arrival);
+        if (status != "completed")
+            throw new MigrationException(MigrationPhase.Finish,
+                $"target QEMU (pid {target.Pid}) reports incoming migration {status}: {QemuLog.Tail(target.Paths.QemuLog)}");
+        var runState = await target.QueryStatusAsync(timeout.Token).ConfigureAwait(false);
+        return new FinishResult(target.Pid, target.QemuVersion, runState);
+    }
+
+    public Task CommitAsync(string jobId)
+    {
+        var incoming = Find(jobId);
+        var target = incoming.Target;
+        var domain = registry.Get(target.Definition.Name);
+        registry.Promote(domain, target);
+        _incoming.TryRemove(jobId, out _);
+        incoming.MigrationEvents.Dispose();
+        target.SaveRecord(target.Record with { Role = InstanceRole.Active });
+        return Task.CompletedTask;
+    }
+
+    public async Task AbortAsync(string jobId)
+    {
+        if (!_incoming.TryRemove(jobId, out var incoming))
+            return;
+        await KillAndRemoveAsync(incoming.Target, incoming.MigrationEvents).ConfigureAwait(false);
+        LogAborted(jobId, incoming.Target.Definition.Name, incoming.Target.Pid);
+    }
+
+    private async Task KillAndRemoveAsync(DomainInstance target, QmpEventListener? events)
+    {
+        events?.Dispose();
+        await target.KillAsync().ConfigureAwait(false);
+        registry.Shadow.Unregister(target);
+        target.RemoveRuntimeDirectory();
+        await target.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private IncomingMigration Find(string jobId) =>
+        _incoming.TryGetValue(jobId, out var incoming)
+            ? incoming
+            : throw new InvalidOperationException($"no incoming migration for job {jobId}");
+
+    private static string? StatusOf(QmpEvent e) =>
+        e.Data.TryGetProperty("status", out var status) ? status.GetString() : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: target for {DomainName} ready, instance {InstanceId} pid {Pid} QEMU {QemuVersion}")]
+    private partial void LogPrepared(string jobId, string domainName, string instanceId, int pid, string qemuVersion);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: target of {DomainName} (pid {Pid}) killed and removed")]
+    private partial void LogAborted(string jobId, string domainName, int pid);
+}

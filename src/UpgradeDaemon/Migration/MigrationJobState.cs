@@ -1,0 +1,9 @@
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+public enum MigrationJobState
+{
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}

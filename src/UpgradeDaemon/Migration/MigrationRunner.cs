@@ -1,0 +1,160 @@
+using LocalMigrate.UpgradeDaemon.Domains;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <summary>
+/// Drives one job through Begin, Prepare, Perform, Finish, Confirm. Every phase is journaled before it acts.
+/// Until Confirm a failure (or a cancel, or a timeout) rolls back: the target is killed and removed, the source
+/// resumed. From Confirm on the target holds the newest guest state, so nothing rolls back any more.
+/// </summary>
+public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestination dst, MigrationJournal journal,
+    IMigrationPhaseGate gate, ILogger<MigrationRunner> logger)
+{
+    public async Task RunAsync(Domain domain, MigrationJob job)
+    {
+        var record = new MigrationJournalRecord
+        {
+            Id = job.Id,
+            Domain = job.DomainName,
+            Uuid = job.DomainUuid,
+            Kind = job.Kind,
+            Phase = MigrationPhase.Begin,
+            State = MigrationJobState.Running,
+            StartedAt = job.StartedAt,
+        };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken);
+        deadline.CancelAfter(job.Options.Timeout);
+        var token = deadline.Token;
+        BeginResult? begin = null;
+        PrepareResult? prepared = null;
+        try
+        {
+            record = await EnterAsync(job, record, MigrationPhase.Begin, token).ConfigureAwait(false);
+            begin = await src.BeginAsync(domain, job.Options, token).ConfigureAwait(false);
+            record = record with
+            {
+                SourceInstanceId = begin.Source.InstanceId,
+                SourcePid = begin.Source.Pid,
+                TargetBinary = begin.TargetBinary,
+                SourceWasRunning = begin.SourceWasRunning,
+            };
+
+            record = await EnterAsync(job, record, MigrationPhase.Prepare, token).ConfigureAwait(false);
+            prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared), token)
+                .ConfigureAwait(false);
+            record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
+
+            record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
+            var targetExited = dst.WhenTargetExits(job.Id);
+            var info = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
+
+            record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
+            var finish = await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            var stats = new MigrationStats
+            {
+                DowntimeMs = info.Downtime ?? 0,
+                TotalMs = (long)job.Elapsed.TotalMilliseconds,
+                QemuTotalMs = info.TotalTime ?? 0,
+                TransferredBytes = info.Ram?.Transferred ?? 0,
+                SourcePid = begin.Source.Pid,
+                TargetPid = finish.Pid,
+                SourceVersion = begin.Source.QemuVersion,
+                TargetVersion = finish.QemuVersion,
+                SourceBinary = begin.Source.Binary,
+                TargetBinary = begin.TargetBinary,
+            };
+            job.SetStats(stats);
+            record = record with { Stats = stats };
+
+            // The commit point. Journaled first, so a crash from here on is resolved towards the target.
+            record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
+            await dst.CommitAsync(job.Id).ConfigureAwait(false);
+            await ConfirmSourceAsync(job, begin.Source).ConfigureAwait(false);
+            TryJournal(record with { State = MigrationJobState.Completed });
+            LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
+            job.End(MigrationJobState.Completed, null);
+        }
+        catch (Exception e)
+        {
+            var state = e is OperationCanceledException && job.CancellationToken.IsCancellationRequested
+                ? MigrationJobState.Cancelled
+                : MigrationJobState.Failed;
+            var error = Describe(e, job, deadline.IsCancellationRequested && !job.CancellationToken.IsCancellationRequested);
+            if (job.Phase < MigrationPhase.Confirm)
+                await RollbackAsync(job, begin, prepared).ConfigureAwait(false);
+            TryJournal(record with { State = state, Error = error });
+            LogEnded(job.Id, job.DomainName, state, job.Phase, error);
+            job.End(state, error);
+        }
+    }
+
+    /// <param name="cancellationToken">The job's token before the switch; none from Finish on, where nothing may stop the commit.</param>
+    private async Task<MigrationJournalRecord> EnterAsync(MigrationJob job, MigrationJournalRecord record, MigrationPhase phase,
+        CancellationToken cancellationToken)
+    {
+        var next = record with { Phase = phase };
+        journal.Write(next);
+        job.EnterPhase(phase);
+        LogPhase(job.Id, job.DomainName, phase);
+        await gate.OnEnterAsync(job, phase, cancellationToken).ConfigureAwait(false);
+        return next;
+    }
+
+    private async Task RollbackAsync(MigrationJob job, BeginResult? begin, PrepareResult? prepared)
+    {
+        if (prepared is not null || job.Phase >= MigrationPhase.Prepare)
+            await dst.AbortAsync(job.Id).ConfigureAwait(false);
+        if (begin is not null)
+            await src.RecoverAsync(begin.Source, begin.SourceWasRunning).ConfigureAwait(false);
+    }
+
+    private async Task ConfirmSourceAsync(MigrationJob job, DomainInstance source)
+    {
+        try
+        {
+            await src.ConfirmAsync(source).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The guest already runs on the target; a source that will not quit is a leak to report, not a failure.
+            LogSourceNotRemoved(job.Id, job.DomainName, source.Pid, e.Message);
+        }
+    }
+
+    private void TryJournal(MigrationJournalRecord record)
+    {
+        try
+        {
+            journal.Write(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogJournalFailed(record.Id, e.Message);
+        }
+    }
+
+    private static string Describe(Exception e, MigrationJob job, bool timedOut) => e switch
+    {
+        _ when timedOut => $"timed out after {job.Options.Timeout.TotalSeconds:0} s in phase {job.Phase}",
+        OperationCanceledException => $"cancelled in phase {job.Phase}",
+        MigrationException => e.Message,
+        IOException io => $"{job.Phase}: I/O error: {io.Message}",
+        _ => $"{job.Phase}: {e.Message}",
+    };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
+    private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} moved from pid {SourcePid} to pid {TargetPid}, downtime {DowntimeMs} ms, total {TotalMs} ms, {TransferredBytes} bytes")]
+    private partial void LogCompleted(string jobId, string domainName, int sourcePid, int targetPid, long downtimeMs, long totalMs, long transferredBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} {State} in {Phase}: {Error}")]
+    private partial void LogEnded(string jobId, string domainName, MigrationJobState state, MigrationPhase phase, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName} runs on the target, but the source (pid {Pid}) was not removed: {Reason}")]
+    private partial void LogSourceNotRemoved(string jobId, string domainName, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: cannot write the journal: {Reason}")]
+    private partial void LogJournalFailed(string jobId, string reason);
+}

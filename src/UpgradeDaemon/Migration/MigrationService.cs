@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using LocalMigrate.UpgradeDaemon.Domains;
+
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <summary>Starts migration jobs (one per domain at a time), lists them, cancels them.</summary>
+public sealed class MigrationService(DomainRegistry registry, MigrationRunner runner)
+{
+    private const int RecentJobsKept = 100;
+    private readonly ConcurrentDictionary<string, MigrationJob> _jobs = new();
+
+    /// <summary>Starts a job and returns at once; <see cref="MigrationJob.Completion"/> tells the outcome.</summary>
+    /// <exception cref="DomainNotFoundException"/>
+    /// <exception cref="MigrationBusyException">Not running, or another job holds the domain.</exception>
+    /// <param name="throttle">When given, the job holds the domain at once but waits for a place before Begin (batch upgrades).</param>
+    public MigrationJob Start(string domainName, MigrationKind kind, MigrationOptions options, SemaphoreSlim? throttle = null)
+    {
+        var domain = registry.Get(domainName);
+        if (!domain.Lock.Wait(TimeSpan.Zero))
+            throw new MigrationBusyException(domain.Job is { } running
+                ? $"domain {domainName} is busy: job {running.Id} is in phase {running.Phase}"
+                : $"domain {domainName} is busy with another request");
+        MigrationJob job;
+        try
+        {
+            if (domain.Active is null)
+                throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
+            job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options);
+            domain.Job = job;
+            _jobs[job.Id] = job;
+            Trim();
+        }
+        catch
+        {
+            domain.Lock.Release();
+            throw;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (throttle is not null)
+                    await throttle.WaitAsync(job.CancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await runner.RunAsync(domain, job).ConfigureAwait(false);
+                }
+                finally
+                {
+                    throttle?.Release();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                job.End(MigrationJobState.Cancelled, "cancelled while waiting for its turn");
+            }
+            finally
+            {
+                domain.Job = null;
+                domain.LastJob = job;
+                domain.Lock.Release();
+            }
+        });
+        return job;
+    }
+
+    /// <summary>A job that could not start (busy, not running): listed as failed with the reason, for batch summaries.</summary>
+    public MigrationJob Refused(Domain domain, MigrationKind kind, MigrationOptions options, string reason)
+    {
+        var job = new MigrationJob(domain.Name, domain.Definition.Uuid, kind, options);
+        job.End(MigrationJobState.Failed, reason);
+        _jobs[job.Id] = job;
+        return job;
+    }
+
+    /// <summary>Lists a job that ended in recovery after a restart, so callers can see its outcome.</summary>
+    internal void AddRecovered(MigrationJob job) => _jobs[job.Id] = job;
+
+    public IReadOnlyList<MigrationJob> Jobs() => _jobs.Values.OrderBy(j => j.StartedAt).ToList();
+
+    public MigrationJob? FindJob(string id) => _jobs.GetValueOrDefault(id);
+
+    /// <returns>The job the cancel went to.</returns>
+    /// <exception cref="MigrationBusyException">No job runs on the domain, or it is past the point of no return.</exception>
+    public MigrationJob Cancel(string domainName)
+    {
+        var domain = registry.Get(domainName);
+        var job = domain.Job ?? throw new MigrationBusyException($"domain {domainName} has no migration in progress");
+        var refusal = job.RequestCancel();
+        if (refusal is not null)
+            throw new MigrationBusyException(refusal);
+        return job;
+    }
+
+    private void Trim()
+    {
+        foreach (var old in _jobs.Values.Where(j => j.State != MigrationJobState.Running)
+                     .OrderByDescending(j => j.StartedAt).Skip(RecentJobsKept))
+            _jobs.TryRemove(old.Id, out _);
+    }
+}

@@ -1,0 +1,178 @@
+using LocalMigrate.Interop.Qmp;
+using LocalMigrate.UpgradeDaemon.Domains;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <summary>The source side: Begin (validate), Perform (send the guest), Confirm (quit the source), Recover (resume it).</summary>
+public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher launcher, ILogger<MigrationSrc> logger)
+{
+    /// <summary>How often progress is read while RAM is copied. Completion itself comes from MIGRATION events.</summary>
+    public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    public async Task<BeginResult> BeginAsync(Domain domain, MigrationOptions options, CancellationToken cancellationToken)
+    {
+        var source = domain.Active;
+        if (source is null || source.HasExited || domain.State is not (DomainState.Running or DomainState.Paused))
+            throw new MigrationException(MigrationPhase.Begin, $"domain {domain.Name} is not running (state {domain.State.ToString().ToLowerInvariant()})");
+        var definition = source.Definition;
+        var binary = options.TargetBinary ?? launcher.BinaryOf(definition);
+        QemuBinaryInfo info;
+        try
+        {
+            info = await probe.ProbeAsync(binary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QemuBinaryException e)
+        {
+            throw new MigrationException(MigrationPhase.Begin, $"target binary unusable: {e.Message}", e);
+        }
+        if (!info.CanBuild(definition.Machine))
+            throw new MigrationException(MigrationPhase.Begin,
+                $"target binary {binary} (QEMU {info.Version}) cannot build machine type {definition.Machine} of domain {domain.Name}");
+        var ignoreShared = options.IgnoreShared ?? definition.MemoryBacking == MemoryBacking.Shared;
+        if (ignoreShared && definition.MemoryBacking != MemoryBacking.Shared)
+            throw new MigrationException(MigrationPhase.Begin, "option ignoreShared needs memoryBacking shared");
+        if (!ignoreShared)
+        {
+            // A copy needs the guest's RAM twice for a moment; refuse rather than let the OOM killer pick a VM.
+            var needed = (long)definition.MemoryMiB << 20;
+            var available = Interop.Posix.ProcFs.MemAvailableBytes();
+            if (needed > available)
+                throw new MigrationException(MigrationPhase.Begin,
+                    $"a copy of {definition.MemoryMiB} MiB of private RAM needs that much free memory; {available >> 20} MiB available");
+        }
+        var runState = await source.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
+        return new BeginResult(source, binary, info, ignoreShared, runState == "running");
+    }
+
+    /// <summary>Sends the guest to <paramref name="uri"/>. Returns QEMU's figures once the source reports completed.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled: migrate_cancel was sent and QEMU confirmed.</exception>
+    public async Task<QemuMigrationInfo> PerformAsync(MigrationJob job, BeginResult begin, string uri, Task targetExited,
+        CancellationToken cancellationToken)
+    {
+        var qmp = begin.Source.Qmp;
+        using var events = qmp.Listen("MIGRATION");
+        await qmp.ExecuteAsync("migrate-set-capabilities", new { Capabilities = MigrationCapabilities.For(begin.IgnoreShared) },
+            cancellationToken).ConfigureAwait(false);
+        await qmp.ExecuteAsync("migrate-set-parameters", new
+        {
+            MaxBandwidth = job.Options.MaxBandwidth ?? MigrationOptions.UnlimitedBandwidth,
+            DowntimeLimit = (long)(job.Options.DowntimeLimitMs ?? 300),
+        }, cancellationToken).ConfigureAwait(false);
+
+        // Subscribed above, before migrate: the completed event cannot slip past.
+        var ended = events.WaitForAsync(e => MigrationCapabilities.IsTerminal(StatusOf(e)), CancellationToken.None);
+        await qmp.ExecuteAsync("migrate", new { Uri = uri }, cancellationToken).ConfigureAwait(false);
+        LogPerforming(job.Id, job.DomainName, uri);
+
+        var never = Task.Delay(Timeout.Infinite, CancellationToken.None);
+        var cancelled = Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        var targetWatch = targetExited;
+        var sourceGone = begin.Source.Exit?.Exited ?? never;
+        var targetDied = false;
+        while (!ended.IsCompleted)
+        {
+            var tick = Task.Delay(ProgressInterval, CancellationToken.None);
+            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone).ConfigureAwait(false);
+            if (first == sourceGone)
+                throw new MigrationException(MigrationPhase.Perform, $"source QEMU (pid {begin.Source.Pid}) exited during the migration");
+            if (first == targetWatch)
+            {
+                // The source learns of it from its socket and fails the migration; the event says so.
+                targetDied = true;
+                targetWatch = never;
+            }
+            else if (first == cancelled)
+            {
+                cancelled = never;
+                await TryExecuteAsync(qmp, "migrate_cancel").ConfigureAwait(false);
+            }
+            else if (first == tick && !ended.IsCompleted)
+            {
+                await ReportProgressAsync(qmp, job).ConfigureAwait(false);
+            }
+        }
+
+        var status = StatusOf(await ended.ConfigureAwait(false));
+        var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+        switch (status)
+        {
+            case "completed":
+                return info;
+            case "cancelled":
+                throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
+            default:
+                var why = targetDied || targetExited.IsCompleted
+                    ? "the target QEMU exited during the transfer"
+                    : "QEMU reported the migration failed";
+                throw new MigrationException(MigrationPhase.Perform, $"{why}: {info.ErrorDesc ?? "no detail from QEMU"}");
+        }
+    }
+
+    /// <summary>Confirm after success: the guest runs on the target, so the source quits and its runtime dir goes.</summary>
+    public async Task ConfirmAsync(DomainInstance source)
+    {
+        await source.QuitAsync().ConfigureAwait(false);
+        source.RemoveRuntimeDirectory();
+        await source.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Rollback on the source: the guest's newest state is still here; let it run again if it ran before.</summary>
+    public async Task RecoverAsync(DomainInstance source, bool sourceWasRunning)
+    {
+        if (source.HasExited)
+            return;
+        try
+        {
+            var status = await source.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
+            if (status is "active" or "setup" or "device" or "pre-switchover" or "cancelling")
+                await TryExecuteAsync(source.Qmp, "migrate_cancel").ConfigureAwait(false);
+            if (sourceWasRunning && status != "running")
+            {
+                await source.Qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
+                LogResumed(source.Definition.Name, source.Pid, status);
+            }
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        {
+            LogRecoverFailed(source.Definition.Name, source.Pid, e.Message);
+        }
+    }
+
+    private static async Task ReportProgressAsync(QmpClient qmp, MigrationJob job)
+    {
+        try
+        {
+            var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+            if (info.Ram is { } ram)
+                job.ReportProgress(ram.Total, ram.Remaining);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        {
+            // Progress is advisory; the MIGRATION event decides the outcome.
+        }
+    }
+
+    private static async Task TryExecuteAsync(QmpClient qmp, string command)
+    {
+        try
+        {
+            await qmp.ExecuteAsync(command, null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        {
+        }
+    }
+
+    private static string? StatusOf(QmpEvent e) =>
+        e.Data.TryGetProperty("status", out var status) ? status.GetString() : null;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: sending {DomainName} to {Uri}")]
+    private partial void LogPerforming(string jobId, string domainName, string uri);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: source (pid {Pid}) resumed after rollback from state {RunState}")]
+    private partial void LogResumed(string domainName, int pid, string runState);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: cannot resume source (pid {Pid}): {Reason}")]
+    private partial void LogRecoverFailed(string domainName, int pid, string reason);
+}

@@ -1,0 +1,4 @@
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <param name="Uri">Where the source sends the stream, in QMP migrate's syntax (unix:PATH for a local target).</param>
+public sealed record PrepareResult(string InstanceId, int Pid, string Uri, string QemuVersion);

@@ -1,0 +1,17 @@
+namespace LocalMigrate.UpgradeDaemon.Tests.Support;
+
+/// <summary>The test guest of tests/guest (kernel + busybox initramfs with the 10 ms ticker), built once and cached.</summary>
+internal static class TestGuest
+{
+    private static readonly Lazy<(string Kernel, string Initrd)> Built = new(() =>
+    {
+        var dir = ScriptRunner.RunForLastLine("tests/guest/build-guest.sh", "--print-dir");
+        return (System.IO.Path.Combine(dir, "vmlinuz"), System.IO.Path.Combine(dir, "initrd.img"));
+    });
+
+    public static string Kernel => Built.Value.Kernel;
+    public static string Initrd => Built.Value.Initrd;
+
+    /// <summary>The accelerator for test VMs: KVM hangs early in boot on these machines, so TCG unless told otherwise.</summary>
+    public static string Accel => Environment.GetEnvironmentVariable("LOCALMIGRATE_TEST_ACCEL") ?? "tcg";
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything the tests and the demo need on a fresh Debian 12 machine, as root. Idempotent and quick when
+# already done: it installs only missing packages and the guest/QEMU caches are keyed on their inputs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(qemu-system-x86 qemu-utils busybox-static cpio dbus-daemon dbus-bin gcc libc6-dev python3 iproute2 socat util-linux)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+    echo "setup: the .NET 10 SDK is needed (dotnet on PATH); it is not a Debian package" >&2
+    exit 1
+fi
+
+echo "setup: test guest in $(bash tests/guest/build-guest.sh --print-dir)"
+echo "setup: older QEMU for the upgrade test at $(bash tests/guest/fetch-qemu.sh '1:7.2+dfsg-7+deb12u15' | tail -n 1)"
