@@ -1,0 +1,217 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text.Json;
+using Serilog;
+
+namespace LocalMigrate.Interop.Qmp;
+
+/// <summary>
+/// An asynchronous QMP client, modelled on qemu's python/qemu/qmp: greeting, qmp_capabilities,
+/// then one reader loop that routes replies to pending calls by id and events to listeners.
+/// Thread-safe. See <see cref="Disconnected"/> for how the connection ends.
+/// </summary>
+public sealed class QmpClient : IAsyncDisposable
+{
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _input;
+    private readonly QmpLineReader _lines;
+    private readonly QmpRequestWriter _writer;
+    private readonly QmpPendingCalls _pending = new();
+    private readonly QmpEventHub _events = new();
+    private readonly TaskCompletionSource<Exception?> _disconnected =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Never disposed: calls racing with DisposeAsync still read its Token, and a source without a
+    // timer holds nothing that needs releasing.
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly ILogger _log;
+    private Task _readerLoop = Task.CompletedTask;
+    private Exception? _reason;
+    private int _closed;
+
+    private QmpClient(string socketPath, Socket socket, QmpClientOptions options)
+    {
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(_stream);
+        _lines = new QmpLineReader(_input, options.MaxMessageBytes);
+        _writer = new QmpRequestWriter(_stream);
+        // Resolved per client, not in a static field, so it follows the logger the host configures.
+        _log = Log.ForContext<QmpClient>().ForContext("QmpSocket", socketPath);
+    }
+
+    /// <summary>Kebab-case-lower naming, nulls omitted, enums as kebab-case strings: QAPI's conventions.</summary>
+    public static JsonSerializerOptions SerializerOptions => QmpJson.Options;
+
+    /// <summary>Set during <see cref="ConnectAsync"/>, before the client is handed out.</summary>
+    public QmpGreeting Greeting { get; private set; } = null!;
+
+    public bool IsConnected => Volatile.Read(ref _closed) == 0;
+
+    /// <summary>
+    /// Completes, never faults, when the connection ends for any reason. The result is the reason:
+    /// <see cref="EndOfStreamException"/> when QEMU closed it (e.g. after <c>quit</c>),
+    /// <see cref="QmpProtocolException"/>, a socket error, or null after a local dispose.
+    /// </summary>
+    public Task<Exception?> Disconnected => _disconnected.Task;
+
+    /// <summary>Connects, reads the greeting, negotiates capabilities and starts the reader loop.</summary>
+    /// <exception cref="QmpProtocolException">Bad greeting, refused or timed-out negotiation.</exception>
+    /// <exception cref="SocketException">No listener at <paramref name="socketPath"/> within the connect timeout.</exception>
+    public static async Task<QmpClient> ConnectAsync(
+        string socketPath, QmpClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(socketPath);
+        options ??= new QmpClientOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMessageBytes);
+
+        Socket socket = await QmpSocketConnector.ConnectAsync(socketPath, options.ConnectTimeout, cancellationToken)
+            .ConfigureAwait(false);
+        var client = new QmpClient(socketPath, socket, options);
+        try
+        {
+            client.Greeting = await QmpNegotiator.NegotiateAsync(
+                client._lines, client._writer, client._pending.NextId(), options.NegotiationTimeout, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch
+        {
+            client.Close(null);
+            await client._input.CompleteAsync().ConfigureAwait(false);
+            throw;
+        }
+        client._log.Debug("QMP connected to QEMU {Version} ({Package})", client.Greeting.Version, client.Greeting.Package);
+        client._readerLoop = client.RunReaderAsync();
+        return client;
+    }
+
+    /// <summary>
+    /// Runs a command and returns a detached clone of its <c>return</c> value. Cancelling stops
+    /// the wait only: once sent, the command may still run in QEMU, and its late reply is dropped.
+    /// </summary>
+    /// <param name="arguments">Null, a JsonNode/JsonElement, or any object serialised with <see cref="SerializerOptions"/>.</param>
+    /// <exception cref="QmpExecuteException">QEMU replied with an error.</exception>
+    /// <exception cref="QmpDisconnectedException">The connection ended before the reply, or had already ended.</exception>
+    public async Task<JsonElement> ExecuteAsync(
+        string command, object? arguments = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(command);
+        cancellationToken.ThrowIfCancellationRequested();
+        long id = _pending.NextId();
+        byte[] request = QmpRequestWriter.Format(command, arguments, id);
+        // Registered before sending, so even an immediate reply finds its caller.
+        Task<JsonElement> reply = _pending.TryAdd(id, command)
+            ?? throw new QmpDisconnectedException($"QMP connection has ended; '{command}' was not sent", Volatile.Read(ref _reason));
+        try
+        {
+            await _writer.WriteAsync(request, cancellationToken, _lifetime.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _pending.Remove(id);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // A failed write leaves the stream unusable. Close (a no-op if it is already closing)
+            // fails `reply` with QmpDisconnectedException, which the await below then throws.
+            Close(ex);
+        }
+
+        try
+        {
+            return await reply.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _pending.Remove(id);
+            throw;
+        }
+    }
+
+    /// <summary><see cref="ExecuteAsync(string, object?, CancellationToken)"/>, deserialising the result with <see cref="SerializerOptions"/>.</summary>
+    public async Task<TResult> ExecuteAsync<TResult>(
+        string command, object? arguments = null, CancellationToken cancellationToken = default)
+    {
+        JsonElement result = await ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+        // QMP never returns a bare null, so a null here only comes from a nullable TResult.
+        return result.Deserialize<TResult>(QmpJson.Options)!;
+    }
+
+    /// <summary>Subscribes to events: before sending the command that causes them. No names: every event.</summary>
+    public QmpEventListener Listen(params string[] eventNames) => _events.Subscribe(eventNames);
+
+    /// <summary>Closes the connection, fails pending calls, ends listeners. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Close(null);
+        await _readerLoop.ConfigureAwait(false);
+    }
+
+    // Never throws: everything it meets becomes the disconnect reason.
+    private async Task RunReaderAsync()
+    {
+        Exception reason;
+        try
+        {
+            while (true)
+            {
+                using JsonDocument? message = await _lines.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                if (message is null)
+                {
+                    reason = new EndOfStreamException("QEMU closed the QMP connection");
+                    break;
+                }
+                Dispatch(message.RootElement);
+            }
+        }
+        catch (Exception ex)
+        {
+            reason = ex;
+        }
+        Close(reason);
+        await _input.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private void Dispatch(JsonElement message)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+        {
+            throw new QmpProtocolException($"QMP message is not a JSON object: {QmpJson.Excerpt(message)}");
+        }
+        if (message.TryGetProperty("event", out _))
+        {
+            _events.Publish(QmpEvent.Parse(message));
+            return;
+        }
+        if (!message.TryGetProperty("id", out JsonElement id))
+        {
+            // Every request we send has an id, so a reply without one means QEMU could not parse a
+            // request, and which one is unknowable. Like qemu.qmp, stop rather than leave it hanging.
+            throw new QmpProtocolException($"QMP peer sent a reply without an id: {QmpJson.Excerpt(message)}");
+        }
+        if (!QmpJson.TryGetInt64(id, out long value) || !_pending.TryComplete(value, message))
+        {
+            // The spec says to drop these; the usual source is a call whose caller cancelled.
+            _log.Debug("Dropping QMP reply with unknown id {Id}", id.GetRawText());
+        }
+    }
+
+    // First caller wins: a local dispose that races with an EOF reports null, not the EOF.
+    private void Close(Exception? reason)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+        Volatile.Write(ref _reason, reason);
+        if (reason is not null)
+        {
+            _log.Information(reason, "QMP connection ended: {Reason}", reason.Message);
+        }
+        _lifetime.Cancel();
+        _stream.Dispose();
+        _pending.Close(command => new QmpDisconnectedException(
+            $"QMP connection ended before the reply to '{command}'", reason));
+        _events.Close(reason);
+        _disconnected.TrySetResult(reason);
+    }
+}
