@@ -25,13 +25,13 @@ internal static class StatusCommand
                 });
                 return ExitCodes.Ok;
             }
-            var rows = new List<IReadOnlyList<string>>
-            {
-                new[] { "name", d.Name }, ["uuid", d.Uuid], ["state", d.State], ["pid", d.Pid == 0 ? "-" : d.Pid.ToString()],
+            List<IReadOnlyList<string>> rows =
+            [
+                ["name", d.Name], ["uuid", d.Uuid], ["state", d.State], ["pid", d.Pid == 0 ? "-" : d.Pid.ToString()],
                 ["instance", d.InstanceId], ["runtime dir", d.RuntimeDirectory], ["binary", d.QemuBinary], ["version", d.QemuVersion],
                 ["machine", d.Machine], ["memory", $"{d.MemoryMiB} MiB {d.MemoryBacking}"],
                 ["stale", d.Stale ? "yes: " + string.Join("; ", d.StaleReasons) : "no"], ["console log", d.ConsoleLog],
-            };
+            ];
             if (running is not null)
                 rows.Add(["migrating", $"job {running.Id}, phase {running.Phase}, {running.Progress:0}%"]);
             if (last is not null)

@@ -21,7 +21,7 @@ internal sealed class JobObjects(MigrationService migrations, CallerPolicy polic
         var bus = _bus ?? throw new InvalidOperationException("bus not attached");
         var path = BusContract.JobPath(job.Id);
         await bus.AddObjectAsync(path, JobObject.Build(job, migrations, policy)).ConfigureAwait(false);
-        job.Changed += (_, names) => _ = bus.EmitPropertiesChanged(path, BusContract.JobInterface,
+        job.Changed += (_, names) => bus.EmitPropertiesChanged(path, BusContract.JobInterface,
             names.Where(n => n is not "Id" and not "Domain" and not "Kind").Distinct().ToArray());
         // Throttling is QEMU's: progress moves at most every MigrationSrc.ProgressInterval.
         return path;

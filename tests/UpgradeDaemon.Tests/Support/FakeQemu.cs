@@ -12,7 +12,7 @@ internal static class FakeQemu
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, "qemu-system-x86_64-old");
         var list = string.Join(", ", machines.Select(m => $"{{\"name\": \"{m}\", \"cpu-max\": 288, \"deprecated\": False}}"));
-        File.WriteAllText(path, $$"""
+        File.WriteAllText(path, $$$"""
             #!/usr/bin/env python3
             import json, os, socket, sys
             arg = sys.argv[sys.argv.index("-qmp") + 1]
@@ -29,7 +29,7 @@ internal static class FakeQemu
                 req = json.loads(line)
                 cmd = req.get("execute")
                 if cmd == "query-machines":
-                    send({"return": [{{list}}], "id": req.get("id")})
+                    send({"return": [{{{list}}}], "id": req.get("id")})
                 elif cmd == "quit":
                     send({"return": {}, "id": req.get("id")}); break
                 else:
