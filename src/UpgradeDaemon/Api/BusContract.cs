@@ -4,7 +4,7 @@ namespace LocalMigrate.Contract;
 /// The D-Bus names of org.localmigrate1 (DESIGN.md section 2, contract). One file, compiled into both the
 /// daemon and the CLI (linked), so the two can never disagree on a name.
 /// </summary>
-public static class BusContract
+internal static class BusContract
 {
     public const string ServiceName = "org.localmigrate1";
     public const string ManagerPath = "/org/localmigrate1";

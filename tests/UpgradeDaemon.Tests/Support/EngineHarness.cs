@@ -104,29 +104,7 @@ internal sealed class EngineHarness : IAsyncDisposable
             : [];
 
     /// <summary>Every QEMU process started from this harness's directories (found through /proc, not through the engine).</summary>
-    public IReadOnlyList<int> QemuProcesses()
-    {
-        var pids = new List<int>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                continue;
-            try
-            {
-                var cmdline = ProcFs.ReadCommandLine(pid);
-                if (cmdline.Count > 0 && cmdline[0].Contains("qemu-system") && cmdline.Any(a => a.Contains(Options.RuntimeDirectory, StringComparison.Ordinal))
-                    && ProcFs.TryReadIdentity(pid) is not null)
-                    pids.Add(pid);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-        return pids;
-    }
+    public IReadOnlyList<int> QemuProcesses() => ProcessScan.QemuUnder(Options.RuntimeDirectory);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using LocalMigrate.Interop.Systemd;
+using LocalMigrate.UpgradeDaemon.Tests.Support;
+using Xunit.Abstractions;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Api;
+
+/// <summary>The real daemon on a private dbus-daemon with the project's policy, driven through the real CLI and busctl.</summary>
+[Collection(RealQemuCollection.Name)]
+public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly DaemonProcess _daemon = new(output);
+
+    public Task InitializeAsync() => _daemon.StartAsync();
+
+    public async Task DisposeAsync() => await _daemon.DisposeAsync();
+
+    private static JsonElement Json(CommandResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Stdout).RootElement;
+    }
+
+    private static async Task<string> BusctlAsync(string address, params string[] args)
+    {
+        var start = new ProcessStartInfo("busctl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add($"--address={address}");
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        var stderr = await p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return stdout + stderr;
+    }
+
+    [Fact]
+    public async Task Introspect_ManagerAndDomain_ShowTypedMethodsPropertiesAndErrors()
+    {
+        await _daemon.BootGuestAsync("intro");
+        var manager = await BusctlAsync(_daemon.Bus.Address, "introspect", "org.localmigrate1", "/org/localmigrate1");
+        Assert.Matches(@"\.Define\s+method\s+s\s+o", manager);
+        Assert.Matches(@"\.Upgrade\s+method\s+asba\{sv\}\s+ao", manager);
+        Assert.Matches(@"\.ListDomains\s+method\s+-\s+ao", manager);
+        var domain = await BusctlAsync(_daemon.Bus.Address, "introspect", "org.localmigrate1", "/org/localmigrate1/domain/intro");
+        Assert.Matches(@"\.Migrate\s+method\s+sa\{sv\}\s+o", domain);
+        Assert.Matches(@"\.Pid\s+property\s+u\s+\d+", domain);
+        Assert.Matches(@"\.State\s+property\s+s\s+""running""", domain);
+        Assert.Matches(@"\.Stale\s+property\s+b", domain);
+        var error = await BusctlAsync(_daemon.Bus.Address, "call", "org.localmigrate1", "/org/localmigrate1", "org.localmigrate1.Manager", "GetDomain", "s", "nope");
+        Assert.Contains("no such domain: nope", error);
+        var bad = await BusctlAsync(_daemon.Bus.Address, "call", "org.localmigrate1", "/org/localmigrate1/domain/intro", "org.localmigrate1.Domain",
+            "Migrate", "sa{sv}", "", "1", "maxBandwidth", "s", "fast");
+        Assert.Contains("option maxBandwidth: bad value 'fast'", bad);
+    }
+
+    [Fact]
+    public async Task Cli_DomainLifecycle_EveryCommandWorksAndJsonIsMachineReadable()
+    {
+        await _daemon.BootGuestAsync("life");
+        var list = Json(await _daemon.CliAsync("list", "--json"));
+        var entry = Assert.Single(list.EnumerateArray());
+        Assert.Equal("life", entry.GetProperty("name").GetString());
+        Assert.Equal("running", entry.GetProperty("state").GetString());
+        var pid = entry.GetProperty("pid").GetInt32();
+        Assert.Contains(pid, _daemon.QemuProcesses());
+
+        var status = Json(await _daemon.CliAsync("status", "life", "--json"));
+        Assert.Equal(pid, status.GetProperty("pid").GetInt32());
+        Assert.StartsWith(_daemon.RuntimeDirectory + "/life.", status.GetProperty("runtimeDirectory").GetString());
+        Assert.Equal("pc-q35-7.2", status.GetProperty("machine").GetString());
+        Assert.False(status.GetProperty("stale").GetBoolean());
+
+        var plain = await _daemon.CliAsync("list");
+        Assert.Contains("life", plain.Stdout);
+        var console = await _daemon.CliAsync("console", "life", "--no-follow", "--lines", "3");
+        Assert.Contains("LMTICK", console.Stdout);
+
+        var jobs = Json(await _daemon.CliAsync("jobs", "--json"));
+        Assert.Empty(jobs.EnumerateArray());
+        var stop = await _daemon.CliAsync("stop", "life", "--force");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Empty(_daemon.QemuProcesses());
+        Assert.Equal("shutoff", Json(await _daemon.CliAsync("status", "life", "--json")).GetProperty("state").GetString());
+        var undefine = await _daemon.CliAsync("undefine", "life");
+        Assert.True(undefine.ExitCode == 0, undefine.ToString());
+        Assert.Empty(Json(await _daemon.CliAsync("list", "--json")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Cli_BadInput_OneClearLineAndADistinctExitCode()
+    {
+        var bad = Path.Combine(_daemon.Root, "bad.json");
+        await File.WriteAllTextAsync(bad, """{"name":"../x","memoryMiB":-1,"colour":"red"}""");
+        var define = await _daemon.CliAsync("define", bad);
+        Assert.Equal(2, define.ExitCode);
+        Assert.Single(define.Stderr.Trim().Split('\n'));
+        Assert.Contains("name:", define.Stderr);
+        Assert.Contains("memoryMiB:", define.Stderr);
+        Assert.Contains("colour: unknown field", define.Stderr);
+
+        var missing = await _daemon.CliAsync("status", "ghost");
+        Assert.Equal(5, missing.ExitCode);
+        Assert.Equal("localmigrate: no such domain: ghost", missing.Stderr.Trim());
+
+        var option = await _daemon.CliAsync("list", "--colour");
+        Assert.Equal(2, option.ExitCode);
+        Assert.Contains("--colour", option.Stderr);
+
+        var upgrade = await _daemon.CliAsync("upgrade");
+        Assert.Equal(2, upgrade.ExitCode);
+        Assert.Contains("NAME..., --all or --stale", upgrade.Stderr);
+
+        await _daemon.BootGuestAsync("twice");
+        var again = await _daemon.CliAsync("start", "twice");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already running", again.Stderr);
+
+        var nobody = await new DaemonProcessCli(_daemon, "unix:path=/tmp/no-such-bus.sock").RunAsync("list");
+        Assert.Equal(3, nobody.ExitCode);
+        Assert.Contains("cannot reach", nobody.Stderr);
+    }
+
+    [Fact]
+    public async Task Cli_MigrateJson_ReportsQemuFiguresAndTheGuestContinues()
+    {
+        var console = await _daemon.BootGuestAsync("mig");
+        var before = console.LastTick()!;
+        var result = Json(await _daemon.CliAsync("migrate", "mig", "--json"));
+        Assert.Equal("completed", result.GetProperty("state").GetString());
+        Assert.Equal("Confirm", result.GetProperty("phase").GetString());
+        var source = result.GetProperty("sourcePid").GetInt32();
+        var target = result.GetProperty("targetPid").GetInt32();
+        Assert.NotEqual(source, target);
+        Assert.Equal([target], _daemon.QemuProcesses());
+        Assert.True(result.GetProperty("totalMs").GetInt64() > 0);
+        Assert.True(result.GetProperty("downtimeMs").GetInt64() >= 0);
+        Assert.True(result.GetProperty("transferredBytes").GetInt64() > 0);
+        output.WriteLine($"CLI migrate: {result}");
+        await console.WaitForTicksAsync(before.Counter, 30, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+        var status = Json(await _daemon.CliAsync("status", "mig", "--json"));
+        Assert.Equal(target, status.GetProperty("pid").GetInt32());
+        Assert.Equal(target, status.GetProperty("lastMigration").GetProperty("targetPid").GetInt32());
+    }
+
+    [Fact]
+    public async Task Bus_SlowMigration_ProgressArrivesThroughPropertiesChanged()
+    {
+        await _daemon.BootGuestAsync("prog", 256, "private", patternMiB: 96);
+        await _daemon.Console("prog").WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        await using var bus = await BusConnection.OpenAsync(BusAddress.FromString(_daemon.Bus.Address));
+        var progress = new List<double>();
+        var states = new List<string>();
+        await using var match = await bus.AddMatchAsync(
+            "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='/org/localmigrate1/job'",
+            signal =>
+            {
+                var changed = (IReadOnlyDictionary<string, object>)signal.Args[1];
+                lock (progress)
+                {
+                    if (changed.TryGetValue("Progress", out var p))
+                        progress.Add((double)p);
+                    if (changed.TryGetValue("State", out var s))
+                        states.Add((string)s);
+                }
+            });
+        var result = await _daemon.CliAsync("migrate", "prog", "--max-bandwidth", (48L << 20).ToString(), "--json");
+        Assert.Equal("completed", Json(result).GetProperty("state").GetString());
+        await Task.Delay(200);
+        lock (progress)
+        {
+            output.WriteLine($"progress seen: {string.Join(", ", progress.Select(p => p.ToString("0.0")))}");
+            Assert.True(progress.Distinct().Count() >= 3, $"only {progress.Distinct().Count()} progress values");
+            Assert.Contains("completed", states);
+            Assert.Equal(100, progress.Last());
+        }
+    }
+
+    [Fact]
+    public async Task Cli_CancelDuringACopy_TheMigrationEndsCancelledAndTheSourceRunsOn()
+    {
+        var console = await _daemon.BootGuestAsync("stopme", 256, "private", patternMiB: 96);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        var pid = Json(await _daemon.CliAsync("status", "stopme", "--json")).GetProperty("pid").GetInt32();
+        using var migrate = _daemon.StartCli("migrate", "stopme", "--max-bandwidth", (8L << 20).ToString());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var jobs = Json(await _daemon.CliAsync("jobs", "--json")).EnumerateArray().ToList();
+            if (jobs.Any(j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 1))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "the migration never reached Perform");
+            await Task.Delay(100);
+        }
+        var cancel = await _daemon.CliAsync("cancel", "stopme");
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var stderr = await migrate.StandardError.ReadToEndAsync();
+        Assert.Equal(1, migrate.ExitCode);
+        Assert.Contains("cancelled", stderr);
+        Assert.Equal([pid], _daemon.QemuProcesses());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+        var again = await _daemon.CliAsync("cancel", "stopme");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("no migration in progress", again.Stderr);
+    }
+
+    [Fact]
+    public async Task NonRootCaller_MayListButNotMutate()
+    {
+        TestUser.Ensure("lmtest");
+        await _daemon.BootGuestAsync("guarded");
+        var list = await _daemon.CliAsUserAsync("lmtest", "list", "--json");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("guarded", list.Stdout);
+        var status = await _daemon.CliAsUserAsync("lmtest", "status", "guarded");
+        Assert.Equal(0, status.ExitCode);
+
+        foreach (var args in new[] { new[] { "stop", "guarded", "--force" }, ["migrate", "guarded"], ["undefine", "guarded"] })
+        {
+            var refused = await _daemon.CliAsUserAsync("lmtest", args);
+            Assert.True(refused.ExitCode == 4, $"{string.Join(' ', args)}: {refused}");
+            Assert.Contains("needs root", refused.Stderr);
+        }
+        var viaBus = await TestUser.RunAsync("lmtest", "busctl", $"--address={_daemon.Bus.Address}", "call", "org.localmigrate1",
+            "/org/localmigrate1/domain/guarded", "org.localmigrate1.Domain", "Stop", "b", "true");
+        Assert.Contains("needs root", viaBus);
+        // The bus policy lets no one but root own the name.
+        var own = await TestUser.RunAsync("lmtest", "busctl", $"--address={_daemon.Bus.Address}", "call", "org.freedesktop.DBus",
+            "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su", "org.localmigrate1", "0");
+        Assert.Contains("AccessDenied", own);
+        Assert.Equal("running", Json(await _daemon.CliAsync("status", "guarded", "--json")).GetProperty("state").GetString());
+    }
+}
+
+/// <summary>The CLI pointed at some other bus address (one where no daemon runs).</summary>
+internal sealed class DaemonProcessCli(DaemonProcess daemon, string address)
+{
+    public async Task<CommandResult> RunAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "localmigrate")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("--bus");
+        start.ArgumentList.Add(address);
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        _ = daemon;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return new CommandResult(p.ExitCode, await stdout, await stderr);
+    }
+}
