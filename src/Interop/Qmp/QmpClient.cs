@@ -48,10 +48,14 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>
     /// Completes, never faults, when the connection ends for any reason. The result is the reason:
-    /// <see cref="EndOfStreamException"/> when QEMU closed it (e.g. after <c>quit</c>),
+    /// <see cref="EndOfStreamException"/> when QEMU closed it (e.g. after <c>quit</c>; also for a
+    /// reset, which is how Linux reports a close that left some of our bytes unread),
     /// <see cref="QmpProtocolException"/>, a socket error, or null after a local dispose.
     /// </summary>
     public Task<Exception?> Disconnected => _disconnected.Task;
+
+    /// <summary>Calls awaiting a reply; lets tests see that cancelled calls leave nothing behind.</summary>
+    internal int PendingCallCount => _pending.Count;
 
     /// <summary>Connects, reads the greeting, negotiates capabilities and starts the reader loop.</summary>
     /// <exception cref="QmpProtocolException">Bad greeting, refused or timed-out negotiation.</exception>
@@ -162,6 +166,13 @@ public sealed class QmpClient : IAsyncDisposable
                 }
                 Dispatch(message.RootElement);
             }
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            // QEMU reads QMP one byte at a time and stops after a complete object, so the '\n'
+            // after `quit` is never read, and Linux reports a close with unread data as a reset.
+            // Everything QEMU sent before closing has already been read by now.
+            reason = new EndOfStreamException("QEMU closed the QMP connection (reset)", ex);
         }
         catch (Exception ex)
         {
