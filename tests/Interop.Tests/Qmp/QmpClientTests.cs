@@ -474,10 +474,10 @@ public sealed class QmpClientTests
                 path, new QmpClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(150) }).WaitAsync(Timeout));
             Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(150), Timeout);
 
-            // Without a timeout there is exactly one attempt.
+            // Without a timeout there is one attempt: it fails at once instead of waiting.
             clock.Restart();
             await Assert.ThrowsAsync<SocketException>(() => QmpClient.ConnectAsync(path).WaitAsync(Timeout));
-            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromMilliseconds(100));
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(1));
         }
         finally
         {
