@@ -23,6 +23,7 @@ public sealed class QmpClient : IAsyncDisposable
     // Never disposed: calls racing with DisposeAsync still read its Token, and a source without a
     // timer holds nothing that needs releasing.
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly QmpMessageRouter _router;
     private readonly ILogger _log;
     private Task _readerLoop = Task.CompletedTask;
     private Exception? _reason;
@@ -36,6 +37,7 @@ public sealed class QmpClient : IAsyncDisposable
         _writer = new QmpRequestWriter(_stream);
         // Resolved per client, not in a static field, so it follows the logger the host configures.
         _log = Log.ForContext<QmpClient>().ForContext("QmpSocket", socketPath);
+        _router = new QmpMessageRouter(_pending, _events, _log);
     }
 
     /// <summary>Kebab-case-lower naming, nulls omitted, enums as kebab-case strings: QAPI's conventions.</summary>
@@ -48,10 +50,14 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>
     /// Completes, never faults, when the connection ends for any reason. The result is the reason:
-    /// <see cref="EndOfStreamException"/> when QEMU closed it (e.g. after <c>quit</c>),
+    /// <see cref="EndOfStreamException"/> when QEMU closed it (e.g. after <c>quit</c>; also for a
+    /// reset, which is how Linux reports a close that left some of our bytes unread),
     /// <see cref="QmpProtocolException"/>, a socket error, or null after a local dispose.
     /// </summary>
     public Task<Exception?> Disconnected => _disconnected.Task;
+
+    /// <summary>Calls awaiting a reply; lets tests see that cancelled calls leave nothing behind.</summary>
+    internal int PendingCallCount => _pending.Count;
 
     /// <summary>Connects, reads the greeting, negotiates capabilities and starts the reader loop.</summary>
     /// <exception cref="QmpProtocolException">Bad greeting, refused or timed-out negotiation.</exception>
@@ -160,8 +166,15 @@ public sealed class QmpClient : IAsyncDisposable
                     reason = new EndOfStreamException("QEMU closed the QMP connection");
                     break;
                 }
-                Dispatch(message.RootElement);
+                _router.Route(message.RootElement);
             }
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            // QEMU reads QMP one byte at a time and stops after a complete object, so the '\n'
+            // after `quit` is never read, and Linux reports a close with unread data as a reset.
+            // Everything QEMU sent before closing has already been read by now.
+            reason = new EndOfStreamException("QEMU closed the QMP connection (reset)", ex);
         }
         catch (Exception ex)
         {
@@ -169,30 +182,6 @@ public sealed class QmpClient : IAsyncDisposable
         }
         Close(reason);
         await _input.CompleteAsync().ConfigureAwait(false);
-    }
-
-    private void Dispatch(JsonElement message)
-    {
-        if (message.ValueKind != JsonValueKind.Object)
-        {
-            throw new QmpProtocolException($"QMP message is not a JSON object: {QmpJson.Excerpt(message)}");
-        }
-        if (message.TryGetProperty("event", out _))
-        {
-            _events.Publish(QmpEvent.Parse(message));
-            return;
-        }
-        if (!message.TryGetProperty("id", out JsonElement id))
-        {
-            // Every request we send has an id, so a reply without one means QEMU could not parse a
-            // request, and which one is unknowable. Like qemu.qmp, stop rather than leave it hanging.
-            throw new QmpProtocolException($"QMP peer sent a reply without an id: {QmpJson.Excerpt(message)}");
-        }
-        if (!QmpJson.TryGetInt64(id, out long value) || !_pending.TryComplete(value, message))
-        {
-            // The spec says to drop these; the usual source is a call whose caller cancelled.
-            _log.Debug("Dropping QMP reply with unknown id {Id}", id.GetRawText());
-        }
     }
 
     // First caller wins: a local dispose that races with an EOF reports null, not the EOF.

@@ -5,6 +5,7 @@ namespace LocalMigrate.Interop.Qmp;
 /// <summary>
 /// An asynchronous QMP event. <see cref="Data"/> is a detached clone, and an empty object when QEMU
 /// sent no <c>data</c> (STOP, RESUME, ...), so callers can probe it without checking its kind.
+/// <see cref="Timestamp"/> is QEMU's wall clock at emission, the Unix epoch if QEMU had none.
 /// </summary>
 public sealed record QmpEvent(string Name, JsonElement Data, DateTimeOffset Timestamp)
 {

@@ -16,6 +16,17 @@ internal sealed class QmpPendingCalls
 
     public long NextId() => Interlocked.Increment(ref _lastId);
 
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _calls.Count;
+            }
+        }
+    }
+
     /// <returns>The reply task, or null when the connection has already ended.</returns>
     public Task<JsonElement>? TryAdd(long id, string command)
     {
