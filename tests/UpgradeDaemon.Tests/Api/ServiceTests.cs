@@ -227,13 +227,14 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(refused.ExitCode == 4, $"{string.Join(' ', args)}: {refused}");
             Assert.Contains("needs root", refused.Stderr);
         }
-        var viaBus = await TestUser.RunAsync("lmtest", "busctl", $"--address={_daemon.Bus.Address}", "call", "org.localmigrate1",
-            "/org/localmigrate1/domain/guarded", "org.localmigrate1.Domain", "Stop", "b", "true");
-        Assert.Contains("needs root", viaBus);
+        // gdbus prints the D-Bus error name itself.
+        var viaBus = await TestUser.RunAsync("lmtest", "gdbus", "call", "--address", _daemon.Bus.Address, "--dest", "org.localmigrate1",
+            "--object-path", "/org/localmigrate1/domain/guarded", "--method", "org.localmigrate1.Domain.Stop", "true");
+        Assert.Contains("org.localmigrate1.Error.AccessDenied: Stop needs root", viaBus);
         // The bus policy lets no one but root own the name.
         var own = await TestUser.RunAsync("lmtest", "busctl", $"--address={_daemon.Bus.Address}", "call", "org.freedesktop.DBus",
             "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName", "su", "org.localmigrate1", "0");
-        Assert.Contains("AccessDenied", own);
+        Assert.Contains("Access denied", own);
         Assert.Equal("running", Json(await _daemon.CliAsync("status", "guarded", "--json")).GetProperty("state").GetString());
     }
 }
