@@ -88,6 +88,9 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
         {
             if (domain.Active is not null)
                 throw new DomainBusyException($"domain {name} is already {domain.State.ToString().ToLowerInvariant()}");
+            if (domain.State == DomainState.Unreachable)
+                throw new DomainBusyException($"domain {name}: a QEMU of it still runs but does not answer on QMP (see {options.RuntimeDirectory}); " +
+                                              "stop that process by hand, then restart localmigrated");
             var definition = domain.Definition;
             foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
             {

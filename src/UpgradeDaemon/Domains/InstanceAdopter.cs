@@ -37,7 +37,10 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
             }
             catch (InstanceStartException)
             {
-                // Alive but unreachable: the dir stays, so the next start can try again; nothing is killed.
+                // Alive but unreachable: the dir stays, so the next start can try again; nothing is killed, and the
+                // domain is marked so nobody boots a second copy of the guest beside the running one.
+                if (TryReadRecord(directory) is { } record && registry.FindByUuid(record.Uuid) is { } domain)
+                    registry.SetState(domain, DomainState.Unreachable);
                 continue;
             }
             if (instance is null)
@@ -102,6 +105,11 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
                 deadActive.Add(record.Uuid);
             return null;
         }
+        if (!File.Exists(paths.QmpSocket))
+        {
+            LogUnreachable(directory, record.Pid, "qmp.sock is gone");
+            throw new InstanceStartException(record.Name, $"QEMU pid {record.Pid} runs but its QMP socket {paths.QmpSocket} is gone");
+        }
         var exit = ProcessExitWatcher.TryOpen(record.Pid);
         try
         {
@@ -115,6 +123,18 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
             exit?.Dispose();
             LogUnreachable(directory, record.Pid, e.Message);
             throw new InstanceStartException(record.Name, $"QEMU pid {record.Pid} runs but its QMP socket does not answer: {e.Message}");
+        }
+    }
+
+    private static InstanceRecord? TryReadRecord(string directory)
+    {
+        try
+        {
+            return InstanceRecordJson.Deserialize(File.ReadAllBytes(new InstancePaths(directory).InstanceFile));
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return null;
         }
     }
 

@@ -34,7 +34,7 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         foreach (var record in journal.ReadAll().Where(r => r.State == MigrationJobState.Running))
         {
             var domain = registry.FindByUuid(record.Uuid);
-            var source = domain?.Active is { } a && a.InstanceId == record.SourceInstanceId ? a : null;
+            var source = domain?.Active is { } a && (a.InstanceId == record.SourceInstanceId || record.SourceInstanceId is null) ? a : null;
             var target = domain is null ? null : registry.Shadow.Find(domain.Name) is { } t && t.InstanceId == record.TargetInstanceId ? t : null;
             var resolution = await ResolveAsync(record, source, target, cancellationToken).ConfigureAwait(false);
             var job = new MigrationJob(record.Id, record.Domain, record.Uuid, record.Kind, new MigrationOptions(), record.StartedAt, record.Phase);

@@ -22,6 +22,10 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             Phase = MigrationPhase.Begin,
             State = MigrationJobState.Running,
             StartedAt = job.StartedAt,
+            // Named from the first write on, so a crash in Begin still tells recovery which instance is the guest.
+            SourceInstanceId = domain.Active?.InstanceId,
+            SourcePid = domain.Active?.Pid ?? 0,
+            SourceWasRunning = domain.State == DomainState.Running,
         };
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken);
         deadline.CancelAfter(job.Options.Timeout);

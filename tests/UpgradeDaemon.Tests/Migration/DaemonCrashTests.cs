@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LocalMigrate.UpgradeDaemon.Tests.Support;
+using Xunit.Abstractions;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Migration;
+
+/// <summary>
+/// The fault matrix of a real daemon process: SIGKILL in every phase (held there by
+/// LOCALMIGRATE_TEST_PAUSE_AT_PHASE, journaled but not acted on), SIGTERM with VMs running, a vanished QMP socket,
+/// a full state disk. After each: exactly one QEMU per VM, the guest still counting, nothing left over.
+/// </summary>
+[Collection(RealQemuCollection.Name)]
+public sealed class DaemonCrashTests(ITestOutputHelper output)
+{
+    private static JsonElement Json(CommandResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Stdout).RootElement;
+    }
+
+    /// <param name="survivor">Which instance must hold the guest afterwards: the source (rolled back) or the target (committed).</param>
+    [Theory]
+    [InlineData("Begin", "source")]
+    [InlineData("Prepare", "source")]
+    [InlineData("Perform", "source")]
+    [InlineData("Finish", "target")]
+    [InlineData("Confirm", "target")]
+    public async Task Sigkill_HeldAtPhase_RestartResolvesToOneInstanceHoldingTheGuest(string phase, string survivor)
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync(new Dictionary<string, string> { ["LOCALMIGRATE_TEST_PAUSE_AT_PHASE"] = phase });
+        var console = await daemon.BootGuestAsync("crash");
+        var sourcePid = Json(await daemon.CliAsync("status", "crash", "--json")).GetProperty("pid").GetInt32();
+
+        using var migrate = daemon.StartCli("migrate", "crash");
+        var job = await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == phase);
+        var jobId = job.GetProperty("job").GetString()!;
+        var before = Json(await daemon.CliAsync("list", "--json"))[0].GetProperty("pid").GetInt32();
+        Assert.Equal(sourcePid, before);
+        await daemon.KillAsync();
+        migrate.Kill();
+
+        await daemon.StartAsync();
+        var pids = daemon.QemuProcesses();
+        var pid = Assert.Single(pids);
+        if (survivor == "source")
+            Assert.Equal(sourcePid, pid);
+        else
+            Assert.NotEqual(sourcePid, pid);
+        var domain = Json(await daemon.CliAsync("list", "--json"))[0];
+        Assert.Equal(pid, domain.GetProperty("pid").GetInt32());
+        Assert.Equal("running", domain.GetProperty("state").GetString());
+        Assert.Single(Directory.GetDirectories(daemon.RuntimeDirectory), d => Path.GetFileName(d).StartsWith("crash.", StringComparison.Ordinal));
+
+        var recovered = Json(await daemon.CliAsync("jobs", "--json")).EnumerateArray().Single(j => j.GetProperty("job").GetString() == jobId);
+        output.WriteLine($"{phase}: {recovered}");
+        if (survivor == "source")
+        {
+            Assert.Equal("failed", recovered.GetProperty("state").GetString());
+            Assert.Contains($"daemon restarted in phase {phase}; rolled back", recovered.GetProperty("error").GetString());
+        }
+        else
+        {
+            Assert.Equal("completed", recovered.GetProperty("state").GetString());
+        }
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 30, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+
+        // The domain is fully usable again: another migration goes through.
+        var again = Json(await daemon.CliAsync("migrate", "crash", "--json"));
+        Assert.Equal("completed", again.GetProperty("state").GetString());
+        Assert.Single(daemon.QemuProcesses());
+    }
+
+    [Fact]
+    public async Task Sigkill_DuringACopyInFlight_RestartLeavesOneInstanceAndTheGuestCounting()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync();
+        var console = await daemon.BootGuestAsync("inflight", 256, "private", patternMiB: 96);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        using var migrate = daemon.StartCli("migrate", "inflight", "--max-bandwidth", (8L << 20).ToString());
+        await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 10);
+        Assert.Equal(2, daemon.QemuProcesses().Count);
+        await daemon.KillAsync();
+        migrate.Kill();
+
+        await daemon.StartAsync();
+        var pid = Assert.Single(daemon.QemuProcesses());
+        Assert.Equal(pid, Json(await daemon.CliAsync("list", "--json"))[0].GetProperty("pid").GetInt32());
+        var job = Assert.Single(Json(await daemon.CliAsync("jobs", "--json")).EnumerateArray());
+        output.WriteLine(job.ToString());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 30, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+    }
+
+    [Fact]
+    public async Task Sigterm_WithThreeVmsRunning_AllKeepRunningAndTheNextDaemonAdoptsThem()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync();
+        var consoles = new List<GuestConsole>();
+        foreach (var name in new[] { "t1", "t2", "t3" })
+            consoles.Add(await daemon.BootGuestAsync(name, 128, name == "t2" ? "private" : "shared", patternMiB: 16));
+        var before = Json(await daemon.CliAsync("list", "--json")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("pid").GetInt32());
+
+        Assert.Equal(0, await daemon.TerminateAsync());
+        Assert.Equal(3, daemon.QemuProcesses().Count);
+        foreach (var c in consoles)
+            await c.WaitForTicksAsync(c.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+
+        await daemon.StartAsync();
+        var after = Json(await daemon.CliAsync("list", "--json")).EnumerateArray().ToList();
+        Assert.Equal(3, after.Count);
+        foreach (var d in after)
+        {
+            Assert.Equal("running", d.GetProperty("state").GetString());
+            Assert.Equal(before[d.GetProperty("name").GetString()!], d.GetProperty("pid").GetInt32());
+        }
+        Assert.Contains("adopted 3 running", daemon.Log);
+        var upgrade = await daemon.CliAsync("upgrade", "--all", "--json");
+        Assert.Equal(3, Json(upgrade).GetProperty("upgraded").GetInt32());
+        foreach (var c in consoles)
+        {
+            await c.WaitForTicksAsync(c.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+            c.AssertContinuous();
+        }
+    }
+
+    [Fact]
+    public async Task QmpSocketGone_RestartReportsTheVmUnreachableNeverKillsItNorBootsASecondCopy()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync();
+        var console = await daemon.BootGuestAsync("deaf");
+        var status = Json(await daemon.CliAsync("status", "deaf", "--json"));
+        var pid = status.GetProperty("pid").GetInt32();
+        File.Delete(Path.Combine(status.GetProperty("runtimeDirectory").GetString()!, "qmp.sock"));
+        await daemon.KillAsync();
+
+        await daemon.StartAsync();
+        Assert.Equal("unreachable", Json(await daemon.CliAsync("status", "deaf", "--json")).GetProperty("state").GetString());
+        var start = await daemon.CliAsync("start", "deaf");
+        Assert.Equal(1, start.ExitCode);
+        Assert.Contains("does not answer on QMP", start.Stderr);
+        Assert.Equal([pid], daemon.QemuProcesses());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
+    public async Task StateDiskFull_RequestsFailClearlyAndRunningVmsAndStateAreUntouched()
+    {
+        await using var daemon = new DaemonProcess(output);
+        Directory.CreateDirectory(daemon.StateDirectory);
+        Mount("-t", "tmpfs", "-o", "size=1m", "tmpfs", daemon.StateDirectory);
+        try
+        {
+            await daemon.StartAsync();
+            var console = await daemon.BootGuestAsync("full");
+            var definitions = Directory.GetFiles(Path.Combine(daemon.StateDirectory, "domains"));
+            var stored = File.ReadAllText(definitions.Single());
+            var pid = Json(await daemon.CliAsync("status", "full", "--json")).GetProperty("pid").GetInt32();
+            // Fill the disk to the last block (the console log grows too: leave it nothing).
+            var filler = Path.Combine(daemon.StateDirectory, "filler");
+            try
+            {
+                await using var f = File.OpenWrite(filler);
+                var block = new byte[4096];
+                while (true)
+                    f.Write(block);
+            }
+            catch (IOException)
+            {
+            }
+
+            var definition = Path.Combine(daemon.Root, "other.json");
+            await File.WriteAllTextAsync(definition, EngineHarness.GuestDefinition("other"));
+            var define = await daemon.CliAsync("define", definition);
+            Assert.Equal(1, define.ExitCode);
+            Assert.Contains("cannot write state", define.Stderr);
+            Assert.Contains("No space left on device", define.Stderr);
+
+            var migrate = await daemon.CliAsync("migrate", "full", "--json");
+            Assert.Equal(1, migrate.ExitCode);
+            Assert.Contains("No space left on device", migrate.Stderr);
+
+            Assert.Equal([pid], daemon.QemuProcesses());
+            Assert.Equal(stored, File.ReadAllText(definitions.Single()));
+            Assert.Single(Directory.GetFiles(Path.Combine(daemon.StateDirectory, "domains")));
+            Assert.Empty(Directory.GetFiles(Path.Combine(daemon.StateDirectory, "domains"), "*.tmp"));
+            Assert.Equal("full", Assert.Single(Json(await daemon.CliAsync("list", "--json")).EnumerateArray()).GetProperty("name").GetString());
+
+            File.Delete(filler);
+            var retry = Json(await daemon.CliAsync("migrate", "full", "--json"));
+            Assert.Equal("completed", retry.GetProperty("state").GetString());
+            await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await daemon.KillAsync();
+            foreach (var pid in daemon.QemuProcesses())
+                Process.GetProcessById(pid).Kill();
+            Unmount(daemon.StateDirectory);
+        }
+    }
+
+    private static void Mount(params string[] args) => Run("mount", args);
+
+    private static void Unmount(string path) => Run("umount", ["-l", path]);
+
+    private static void Run(string program, string[] args)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true };
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+    }
+
+    private static async Task<JsonElement> WaitForJobAsync(DaemonProcess daemon, Func<JsonElement, bool> predicate)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var result = await daemon.CliAsync("jobs", "--json");
+            if (result.ExitCode == 0)
+            {
+                foreach (var job in JsonDocument.Parse(result.Stdout).RootElement.EnumerateArray())
+                {
+                    if (predicate(job))
+                        return job;
+                }
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"no job reached the expected state; last: {result}");
+            await Task.Delay(50);
+        }
+    }
+}
