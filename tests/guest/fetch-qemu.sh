@@ -46,7 +46,7 @@ apt_updated=0
 apt_update_once() {
     ((apt_updated)) && return 0
     log "apt-get update"
-    apt-get update -qq
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
     apt_updated=1
 }
 ensure_pkgs() {
@@ -57,7 +57,7 @@ ensure_pkgs() {
     ((${#missing[@]})) || return 0
     apt_update_once
     log "apt-get install ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
 }
 apt_download() { # into the current directory
     apt-get -qq -o APT::Sandbox::User=root download "$@" ||
