@@ -9,6 +9,7 @@ dotnet build LocalMigrate.sln -c Release -v quiet -nologo | grep -E "error|Warn|
 bin=$PWD/src/UpgradeDaemon/bin/Release/net10.0/localmigrated
 cli=$PWD/src/Cli/bin/Release/net10.0/localmigrate
 guest=$(bash tests/guest/build-guest.sh --print-dir)
+kernel=$guest/vmlinux; [ -f "$kernel" ] || kernel=$guest/vmlinuz
 
 demo=$(mktemp -d /tmp/lm-demo.XXXXXX)
 shm=/dev/shm/lm-demo.${demo##*.}
@@ -46,7 +47,7 @@ for _ in $(seq 200); do "$cli" list >/dev/null 2>&1 && break; sleep 0.05; done
 
 cat > "$demo/demo.json" <<CONF
 { "name": "demo", "memoryMiB": 256, "machine": "q35", "memoryBacking": "shared",
-  "kernel": "$guest/vmlinuz", "initrd": "$guest/initrd.img", "cmdline": "console=ttyS0 quiet lm.pattern_mib=32" }
+  "kernel": "$kernel", "initrd": "$guest/initrd.img", "cmdline": "console=ttyS0 quiet lm.pattern_mib=32" }
 CONF
 echo "== localmigrate define + start"
 "$cli" define "$demo/demo.json"

@@ -94,7 +94,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         }
 
         var status = StatusOf(await ended.ConfigureAwait(false));
-        var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+        var info = await QueryFinalFiguresAsync(qmp, status).ConfigureAwait(false);
         switch (status)
         {
             case "completed":
@@ -107,6 +107,22 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                     : "QEMU reported the migration failed";
                 throw new MigrationException(MigrationPhase.Perform, $"{why}: {info.ErrorDesc ?? "no detail from QEMU"}");
         }
+    }
+
+    /// <summary>
+    /// QEMU emits MIGRATION completed a moment before it stores total-time and downtime: a query right after the
+    /// event may read zeros. Asking again a few ms later gives the real figures; this never delays the guest,
+    /// which already runs on the target.
+    /// </summary>
+    private static async Task<QemuMigrationInfo> QueryFinalFiguresAsync(QmpClient qmp, string? status)
+    {
+        var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+        for (var attempt = 0; status == "completed" && (info.TotalTime ?? 0) == 0 && attempt < 20; attempt++)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+            info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+        }
+        return info;
     }
 
     /// <summary>Confirm after success: the guest runs on the target, so the source quits and its runtime dir goes.</summary>

