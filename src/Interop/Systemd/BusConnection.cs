@@ -495,10 +495,9 @@ public sealed class BusConnection : IAsyncDisposable
 
     private void Teardown()
     {
-        var closed = new BusClosedException("the connection was closed");
         foreach (var pending in _pending.ToArray())
         {
-            pending.Fail(closed);
+            pending.Fail(new BusClosedException("the connection was closed before the reply arrived"));
         }
 
         foreach (var resource in _resources.ToArray())

@@ -355,6 +355,32 @@ public sealed class BusConnectionExportTests(PrivateDbusDaemon daemon, ITestOutp
     }
 
     [Fact]
+    public async Task CallAsync_ManyConcurrentCallersOnManyThreads_AllRepliesMatch()
+    {
+        await using var service = await TestService.StartAsync(daemon);
+        await using var client = await BusConnection.OpenAsync(BusAddress.FromString(daemon.Address));
+
+        // Exercises the eventfd work queue under contention: lost wake-ups would hang a call. At most 100 in
+        // flight, because dbus-daemon refuses more than max_replies_per_connection (128 by default) pending replies.
+        using var inFlight = new SemaphoreSlim(100);
+        var calls = Enumerable.Range(0, 2000).Select(i => Task.Run(async () =>
+        {
+            await inFlight.WaitAsync();
+            try
+            {
+                return (i, await client.CallAsync(service.Name, TestService.ObjectPath, TestService.Interface, "Echo", "s", [$"n{i}"]));
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }));
+        var replies = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(replies, r => Assert.Equal($"n{r.i}", r.Item2[0]));
+    }
+
+    [Fact]
     public async Task Ping_ThousandRoundTrips_ReportsMedian()
     {
         await using var service = await TestService.StartAsync(daemon);

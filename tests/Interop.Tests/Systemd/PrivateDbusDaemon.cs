@@ -42,6 +42,8 @@ public sealed class PrivateDbusDaemon : IDisposable
         """;
 
     private readonly Process _process;
+    private readonly Queue<string> _errors = new();
+    private readonly Task _drain = Task.CompletedTask;
 
     public PrivateDbusDaemon()
         : this(null)
@@ -95,6 +97,24 @@ public sealed class PrivateDbusDaemon : IDisposable
         }
 
         Address = line.Result.Trim();
+
+        // dbus-daemon writes warnings (e.g. "maximum number of pending replies") to stderr with blocking
+        // writes: an undrained pipe freezes the whole bus once 64 KiB have piled up.
+        _drain = Task.WhenAll(
+            _process.StandardOutput.BaseStream.CopyToAsync(Stream.Null),
+            DrainErrorsAsync(_process.StandardError));
+    }
+
+    /// <summary>The last lines dbus-daemon wrote to stderr, for diagnosing a failing test.</summary>
+    public string RecentErrors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return string.Join('\n', _errors);
+            }
+        }
     }
 
     /// <summary>The address dbus-daemon printed, e.g. unix:path=/tmp/lm-dbus-x/bus,guid=….</summary>
@@ -105,6 +125,21 @@ public sealed class PrivateDbusDaemon : IDisposable
     public string ConfigFile { get; }
 
     public int ProcessId => _process.Id;
+
+    private async Task DrainErrorsAsync(StreamReader stderr)
+    {
+        while (await stderr.ReadLineAsync() is { } line)
+        {
+            lock (_errors)
+            {
+                _errors.Enqueue(line);
+                if (_errors.Count > 50)
+                {
+                    _errors.Dequeue();
+                }
+            }
+        }
+    }
 
     public void Dispose()
     {
@@ -121,6 +156,7 @@ public sealed class PrivateDbusDaemon : IDisposable
             // Already gone.
         }
 
+        _drain.Wait(TimeSpan.FromSeconds(5));
         _process.Dispose();
         try
         {
