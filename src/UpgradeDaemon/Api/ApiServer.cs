@@ -17,7 +17,8 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 /// one channel: the engine never waits for the bus.
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
-    MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, ILogger<ApiServer> logger) : IHostedService
+    MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
+    ILogger<ApiServer> logger) : IHostedService
 {
     private readonly Channel<Domain> _changes = Channel.CreateUnbounded<Domain>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, IAsyncDisposable> _domainObjects = new(StringComparer.Ordinal);
@@ -25,6 +26,7 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
     private JobObjects? _jobs;
     private BusConnection? _bus;
     private Task? _forwarder;
+    private volatile bool _stopping;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -41,10 +43,21 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
         _forwarder = Task.Run(() => ForwardChangesAsync(bus));
         await bus.RequestNameAsync(BusContract.ServiceName, cancellationToken).ConfigureAwait(false);
         LogServing(BusContract.ServiceName, bus.Address.ToString(), bus.UniqueName);
+        // A daemon that lost its bus can serve nobody: exit (non-zero), so systemd restarts it; the VMs run on.
+        _ = bus.Closed.ContinueWith(_ =>
+        {
+            if (!_stopping)
+            {
+                LogBusLost();
+                Environment.ExitCode = 1;
+                lifetime.StopApplication();
+            }
+        }, TaskScheduler.Default);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         _changes.Writer.TryComplete();
         if (_forwarder is not null)
             await _forwarder.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
@@ -95,6 +108,9 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {ServiceName} on the {Bus} bus as {UniqueName}")]
     private partial void LogServing(string serviceName, string bus, string uniqueName);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Lost the D-Bus connection; exiting so the service manager restarts the daemon (VMs keep running)")]
+    private partial void LogBusLost();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: change not forwarded to D-Bus: {Reason}")]
     private partial void LogForwardFailed(string domainName, string reason);

@@ -30,6 +30,8 @@ internal static class DaemonEntry
         }
 
         using var logger = DaemonLogging.Create();
+        // The interop layer logs through Serilog's static logger.
+        Log.Logger = logger;
         try
         {
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
@@ -42,7 +44,7 @@ internal static class DaemonEntry
             DaemonServices.Add(builder.Services);
             using var host = builder.Build();
             host.Run();
-            return 0;
+            return Environment.ExitCode;
         }
         catch (Exception e)
         {

@@ -129,6 +129,21 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task BusLost_TheDaemonExitsNonZeroForItsServiceManagerAndTheVmRunsOn()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync();
+        var console = await daemon.BootGuestAsync("orphan");
+        var pid = Assert.Single(daemon.QemuProcesses());
+        daemon.Bus.Dispose();
+
+        Assert.Equal(1, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Lost the D-Bus connection", daemon.Log);
+        Assert.Equal([pid], daemon.QemuProcesses());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task QmpSocketGone_RestartReportsTheVmUnreachableNeverKillsItNorBootsASecondCopy()
     {
         await using var daemon = new DaemonProcess(output);

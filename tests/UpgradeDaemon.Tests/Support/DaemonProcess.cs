@@ -82,6 +82,13 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
     }
 
+    /// <returns>The daemon's exit code, once it exited by itself.</returns>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process!.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
     public async Task KillAsync()
     {
         if (_process is null)
