@@ -192,9 +192,15 @@ public sealed class QmpClient : IAsyncDisposable
             return;
         }
         Volatile.Write(ref _reason, reason);
-        if (reason is not null)
+        // QEMU closing its end (quit, exit, kill) is ordinary: callers learn of it through Disconnected.
+        // Only a protocol or socket fault is worth a stack trace.
+        if (reason is EndOfStreamException)
         {
-            _log.Information(reason, "QMP connection ended: {Reason}", reason.Message);
+            _log.Debug("QMP connection ended: {Reason}", reason.Message);
+        }
+        else if (reason is not null)
+        {
+            _log.Warning(reason, "QMP connection ended: {Reason}", reason.Message);
         }
         _lifetime.Cancel();
         _stream.Dispose();

@@ -9,7 +9,7 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 /// Starts one QEMU instance: a fresh instance id and runtime dir, instance.json before and after the spawn,
 /// a process in its own session (it outlives the daemon), and a connected QMP client.
 /// </summary>
-public sealed class InstanceLauncher(DaemonOptions options)
+public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scopes)
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
@@ -91,6 +91,8 @@ public sealed class InstanceLauncher(DaemonOptions options)
             exit = ProcessExitWatcher.TryOpen(pid);
             record = record with { Pid = pid, StartTime = process.StartTime };
             AtomicFile.WriteAllBytes(paths.InstanceFile, InstanceRecordJson.Serialize(record));
+            // Out of the daemon's cgroup before anything else: from here on the VM does not share the service's fate.
+            await scopes.MoveAsync(definition.Name, instanceId, pid, cancellationToken).ConfigureAwait(false);
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(StartTimeout);

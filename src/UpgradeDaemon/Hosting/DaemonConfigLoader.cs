@@ -11,7 +11,7 @@ public static class DaemonConfigLoader
     private static readonly HashSet<string> Fields =
     [
         "stateDirectory", "runtimeDirectory", "sharedMemoryDirectory", "qemuBinary", "defaultAccel",
-        "maxParallelMigrations", "stopTimeoutSeconds", "allowedUids", "allowedGroups",
+        "maxParallelMigrations", "stopTimeoutSeconds", "allowedUids", "allowedGroups", "scopeBus",
     ];
 
     /// <exception cref="ArgumentException">Names every bad field of the file.</exception>
@@ -56,6 +56,7 @@ public static class DaemonConfigLoader
                     "maxParallelMigrations" => options with { MaxParallelMigrations = p.Value.GetInt32() is >= 1 and <= 64 and var n ? n : throw new FormatException("must be 1 to 64") },
                     "stopTimeoutSeconds" => options with { StopTimeout = TimeSpan.FromSeconds(p.Value.GetInt32() is >= 1 and <= 3600 and var s ? s : throw new FormatException("must be 1 to 3600")) },
                     "allowedUids" => options with { AllowedUids = p.Value.EnumerateArray().Select(e => e.GetUInt32()).ToList() },
+                    "scopeBus" => options with { ScopeBus = p.Value.GetString() ?? throw new FormatException("must be \"off\" or a D-Bus address") },
                     "allowedGroups" => options with { AllowedGroups = p.Value.EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("must be group names")).ToList() },
                     _ => options,
                 };

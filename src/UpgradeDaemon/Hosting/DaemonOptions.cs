@@ -20,6 +20,12 @@ public sealed record DaemonOptions
     /// <summary>How long an ACPI power-off may take before stop gives up (or kills, with --force).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Where to create each QEMU's scope unit: null = the system bus when running as a systemd service, "off" = never,
+    /// or a bus address (tests use a scripted systemd on a private bus).
+    /// </summary>
+    public string? ScopeBus { get; init; }
+
     /// <summary>Uids besides 0 allowed to call mutating D-Bus methods.</summary>
     public IReadOnlyList<uint> AllowedUids { get; init; } = [];
 

@@ -13,6 +13,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<DomainRegistry>();
         services.AddSingleton(_ => new DefinitionStore(options.StateDirectory));
         services.AddSingleton(_ => new QemuBinaryProbe(options.RuntimeDirectory));
+        services.AddSingleton<InstanceScopes>();
         services.AddSingleton<InstanceLauncher>();
         services.AddSingleton<InstanceMonitor>();
         services.AddSingleton<DomainService>();
