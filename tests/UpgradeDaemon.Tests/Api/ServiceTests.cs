@@ -18,23 +18,12 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync() => await _daemon.DisposeAsync();
 
-    private static JsonElement Json(CommandResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Stdout).RootElement;
-    }
+    private static JsonElement Json(CommandResult result) => result.Json();
 
     private static async Task<string> BusctlAsync(string address, params string[] args)
     {
-        var start = new ProcessStartInfo("busctl") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add($"--address={address}");
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = await p.StandardOutput.ReadToEndAsync();
-        var stderr = await p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return stdout + stderr;
+        var result = await ProcessRunner.RunAsync("busctl", new[] { $"--address={address}" }.Concat(args));
+        return result.Stdout + result.Stderr;
     }
 
     [Fact]
@@ -242,18 +231,9 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
 /// <summary>The CLI pointed at some other bus address (one where no daemon runs).</summary>
 internal sealed class DaemonProcessCli(DaemonProcess daemon, string address)
 {
-    public async Task<CommandResult> RunAsync(params string[] args)
+    public Task<CommandResult> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "localmigrate")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("--bus");
-        start.ArgumentList.Add(address);
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
         _ = daemon;
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return new CommandResult(p.ExitCode, await stdout, await stderr);
+        return ProcessRunner.RunAsync(Path.Combine(AppContext.BaseDirectory, "localmigrate"), new[] { "--bus", address }.Concat(args));
     }
 }

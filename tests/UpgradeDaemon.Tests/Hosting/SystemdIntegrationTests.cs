@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
@@ -20,14 +19,10 @@ public sealed class SystemdIntegrationTests(ITestOutputHelper output)
             // The packaged path does not exist on a build machine; the built apphost stands in for it.
             await File.WriteAllTextAsync(unit, (await File.ReadAllTextAsync(Path.Combine(RepositoryRoot.Path, "systemd", "localmigrated.service")))
                 .Replace("/usr/lib/localmigrate/localmigrated", Path.Combine(AppContext.BaseDirectory, "localmigrated")));
-            var start = new ProcessStartInfo("systemd-analyze") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "verify", "--man=no", unit })
-                start.ArgumentList.Add(a);
-            using var p = Process.Start(start)!;
-            var text = await p.StandardOutput.ReadToEndAsync() + await p.StandardError.ReadToEndAsync();
-            await p.WaitForExitAsync();
+            var result = await ProcessRunner.RunAsync("systemd-analyze", ["verify", "--man=no", unit]);
+            var text = result.Stdout + result.Stderr;
             output.WriteLine(text);
-            Assert.Equal(0, p.ExitCode);
+            Assert.Equal(0, result.ExitCode);
             Assert.Equal("", text.Trim());
             var content = await File.ReadAllTextAsync(unit);
             Assert.Contains("Type=notify", content);

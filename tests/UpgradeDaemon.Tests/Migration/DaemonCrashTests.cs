@@ -13,11 +13,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Migration;
 [Collection(RealQemuCollection.Name)]
 public sealed class DaemonCrashTests(ITestOutputHelper output)
 {
-    private static JsonElement Json(CommandResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Stdout).RootElement;
-    }
+    private static JsonElement Json(CommandResult result) => result.Json();
 
     /// <param name="survivor">Which instance must hold the guest afterwards: the source (rolled back) or the target (committed).</param>
     [Theory]
@@ -220,19 +216,9 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
         }
     }
 
-    private static void Mount(params string[] args) => Run("mount", args);
+    private static void Mount(params string[] args) => ProcessRunner.Run("mount", args);
 
-    private static void Unmount(string path) => Run("umount", ["-l", path]);
-
-    private static void Run(string program, string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true };
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
-    }
+    private static void Unmount(string path) => ProcessRunner.Run("umount", "-l", path);
 
     private static async Task<JsonElement> WaitForJobAsync(DaemonProcess daemon, Func<JsonElement, bool> predicate)
     {

@@ -110,27 +110,13 @@ internal sealed class DaemonProcess : IAsyncDisposable
     /// <summary>Runs <c>localmigrate ARGS</c> against this daemon; as another user when <paramref name="user"/> is given.</summary>
     public async Task<CommandResult> CliAsync(params string[] args) => await CliAsUserAsync(null, args);
 
-    public async Task<CommandResult> CliAsUserAsync(string? user, params string[] args)
+    public Task<CommandResult> CliAsUserAsync(string? user, params string[] args)
     {
         var cli = Path.Combine(BinaryDirectory, "localmigrate");
-        var start = user is null ? new ProcessStartInfo(cli) : new ProcessStartInfo("setpriv");
-        if (user is not null)
-        {
-            // --reset-env drops our environment: the bus goes on the command line instead.
-            foreach (var a in new[] { $"--reuid={user}", $"--regid={user}", "--clear-groups", "--reset-env", cli, "--bus", Bus.Address })
-                start.ArgumentList.Add(a);
-        }
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        start.Environment["LOCALMIGRATE_BUS"] = Bus.Address;
-        start.Environment["DOTNET_ROOT"] = "/usr/share/dotnet";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
+        // setpriv --reset-env drops our environment: for another user the bus goes on the command line.
+        return user is null
+            ? ProcessRunner.RunAsync(cli, args, new Dictionary<string, string> { ["LOCALMIGRATE_BUS"] = Bus.Address })
+            : ProcessRunner.RunAsync("setpriv", new[] { $"--reuid={user}", $"--regid={user}", "--clear-groups", "--reset-env", cli, "--bus", Bus.Address }.Concat(args));
     }
 
     /// <summary>Starts <c>localmigrate ARGS</c> without waiting (a migration to cancel, a client to kill).</summary>

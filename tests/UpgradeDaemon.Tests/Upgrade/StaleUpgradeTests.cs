@@ -13,11 +13,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Upgrade;
 [Collection(RealQemuCollection.Name)]
 public sealed class StaleUpgradeTests(ITestOutputHelper output)
 {
-    private static JsonElement Json(CommandResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Stdout).RootElement;
-    }
+    private static JsonElement Json(CommandResult result) => result.Json();
 
     [Fact]
     public async Task UpgradeStale_AfterModuleAndBinaryWereReplaced_MovesOnlyTheStaleVmsOntoTheNewFiles()
@@ -25,7 +21,7 @@ public sealed class StaleUpgradeTests(ITestOutputHelper output)
         await using var daemon = new DaemonProcess(output);
         // A private copy of an unpacked QEMU tree, so replacing its files touches nothing else on the machine.
         var tree = Path.Combine(daemon.Root, "qemu");
-        Run("cp", "-a", Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OldQemu.Path)!, "..", "..")), tree);
+        ProcessRunner.Run("cp", "-a", Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OldQemu.Path)!, "..", "..")), tree);
         var binary = Path.Combine(tree, "usr", "bin", "qemu-system-x86_64");
         var module = Path.Combine(tree, "usr", "lib", "x86_64-linux-gnu", "qemu", "accel-tcg-x86_64.so");
         await daemon.StartAsync();
@@ -89,15 +85,5 @@ public sealed class StaleUpgradeTests(ITestOutputHelper output)
         File.Copy(path, next);
         File.SetUnixFileMode(next, File.GetUnixFileMode(path));
         File.Move(next, path, overwrite: true);
-    }
-
-    private static void Run(string program, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true };
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
     }
 }
