@@ -200,6 +200,80 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Console_FollowsTheGuestAcrossAMigration()
+    {
+        var console = await _daemon.BootGuestAsync("follow");
+        using var follower = _daemon.StartCli("console", "follow", "--lines", "1");
+        var lines = new List<string>();
+        var reader = Task.Run(async () =>
+        {
+            while (await follower.StandardOutput.ReadLineAsync() is { } line)
+            {
+                lock (lines)
+                    lines.Add(line);
+            }
+        });
+        await Task.Delay(500);
+        var migrated = Json(await _daemon.CliAsync("migrate", "follow", "--json"));
+        var afterSwitch = console.LastTick()!.Counter;
+        await console.WaitForTicksAsync(afterSwitch, 50, TimeSpan.FromSeconds(30));
+        await Task.Delay(300);
+        follower.Kill();
+        await reader;
+        var ticks = lines.Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "LMTICK").Select(p => long.Parse(p[1])).ToList();
+        Assert.True(ticks.Count > 60, $"console printed {ticks.Count} ticks");
+        Assert.Contains(ticks, t => t > afterSwitch + 20);
+        Assert.Equal(ticks.Count, ticks.Distinct().Count());
+        Assert.True(ticks.Zip(ticks.Skip(1)).All(p => p.Second == p.First + 1), "the followed stream skipped or repeated a tick");
+        output.WriteLine($"console followed ticks {ticks[0]}..{ticks[^1]} across pid {migrated.GetProperty("sourcePid")} -> {migrated.GetProperty("targetPid")}");
+    }
+
+    [Fact]
+    public async Task Stop_GuestIgnoresAcpi_TimesOutClearlyAndTheVmKeepsRunning()
+    {
+        var console = await _daemon.BootGuestAsync("stubborn");
+        var pid = Json(await _daemon.CliAsync("status", "stubborn", "--json")).GetProperty("pid").GetInt32();
+        var stop = await _daemon.CliAsync("stop", "stubborn");
+        Assert.Equal(1, stop.ExitCode);
+        Assert.Contains("did not power off within 5 s; it still runs (use --force", stop.Stderr);
+        Assert.Equal([pid], _daemon.QemuProcesses());
+        Assert.Equal("running", Json(await _daemon.CliAsync("status", "stubborn", "--json")).GetProperty("state").GetString());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        Assert.Equal(0, (await _daemon.CliAsync("stop", "stubborn", "--force")).ExitCode);
+        Assert.Empty(_daemon.QemuProcesses());
+    }
+
+    [Fact]
+    public async Task UpgradeAll_OneVmCannotBeMigrated_ItIsReportedAndLeftRunningWhileTheOtherUpgrades()
+    {
+        // More private RAM than the host has free, less than it has in all (the kernel's overcommit limit): QEMU maps
+        // it lazily so the guest boots, but a second copy could not fit.
+        var availableMiB = LocalMigrate.Interop.Posix.ProcFs.MemAvailableBytes() >> 20;
+        var totalMiB = long.Parse(File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) >> 10;
+        Assert.True(totalMiB - availableMiB > 256, $"need a gap between MemAvailable ({availableMiB}) and MemTotal ({totalMiB})");
+        var hugeMiB = (int)((availableMiB + totalMiB) / 2);
+        var huge = await _daemon.BootGuestAsync("huge", hugeMiB, "private", patternMiB: 8);
+        var small = await _daemon.BootGuestAsync("small");
+        var before = Json(await _daemon.CliAsync("list", "--json")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("pid").GetInt32());
+
+        var upgrade = await _daemon.CliAsync("upgrade", "--all", "--json");
+        Assert.Equal(1, upgrade.ExitCode);
+        Assert.Contains("1 of 2 upgrades failed; the others completed", upgrade.Stderr);
+        var summary = JsonDocument.Parse(upgrade.Stdout).RootElement;
+        var jobs = summary.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("domain").GetString()!);
+        Assert.Equal("completed", jobs["small"].GetProperty("state").GetString());
+        Assert.Equal("failed", jobs["huge"].GetProperty("state").GetString());
+        Assert.Contains($"a copy of {hugeMiB} MiB of private RAM needs that much free memory", jobs["huge"].GetProperty("error").GetString());
+
+        var after = Json(await _daemon.CliAsync("list", "--json")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!, d => d.GetProperty("pid").GetInt32());
+        Assert.Equal(before["huge"], after["huge"]);
+        Assert.NotEqual(before["small"], after["small"]);
+        await huge.WaitForTicksAsync(huge.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        await small.WaitForTicksAsync(small.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        small.AssertContinuous();
+    }
+
+    [Fact]
     public async Task NonRootCaller_MayListButNotMutate()
     {
         TestUser.Ensure("lmtest");
