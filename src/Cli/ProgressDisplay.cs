@@ -26,7 +26,10 @@ internal static class ProgressDisplay
                         if (!tasks.TryGetValue(job.Path, out var task))
                             tasks[job.Path] = task = context.AddTask(job.Domain, maxValue: 100);
                         task.Description = $"{Markup.Escape(job.Domain)} [grey]{job.Phase} {Output.Bytes(job.DataRemaining)} left[/]";
-                        task.Value = job.IsRunning ? job.Progress : 100;
+                        // Counted in bytes, so the rate column shows the real transfer rate.
+                        if (job.DataTotal > 0)
+                            task.MaxValue = job.DataTotal;
+                        task.Value = !job.IsRunning ? task.MaxValue : job.DataTotal > 0 ? job.DataTotal - job.DataRemaining : 0;
                         if (!job.IsRunning)
                             task.StopTask();
                     }
