@@ -37,7 +37,7 @@ internal static class DaemonEntry
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(logger);
-            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = EngineHostedService.JobDrainTimeout + TimeSpan.FromSeconds(15));
             builder.Services.AddSingleton(arguments);
             builder.Services.AddLocalMigrateEngine(options);
             builder.Services.AddHostedService<EngineHostedService>();

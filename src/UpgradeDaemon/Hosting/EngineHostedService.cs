@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Hosting;
 /// Stop: let go of every QEMU (close QMP) without touching it: stopping or upgrading the daemon never stops a VM.
 /// </summary>
 public sealed partial class EngineHostedService(DomainService domains, DomainRegistry registry, InstanceAdopter adopter,
-    MigrationRecovery recovery, InstanceMonitor monitor, ILogger<EngineHostedService> logger) : IHostedService
+    MigrationRecovery recovery, InstanceMonitor monitor, MigrationService migrations, ILogger<EngineHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -22,8 +22,21 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
             adopted.CrashedDomains.Count, recovered.Count);
     }
 
+    /// <summary>How long a stop waits for migrations in flight: each is seconds long; recovery covers a longer one.</summary>
+    public static readonly TimeSpan JobDrainTimeout = TimeSpan.FromSeconds(20);
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Let migrations in flight finish rather than leave QEMU migrating with nobody watching. One that does not
+        // finish in time is resolved from its journal by the next daemon, as after a crash.
+        var running = migrations.Jobs().Where(j => j.State == MigrationJobState.Running).ToList();
+        if (running.Count > 0)
+        {
+            Interop.Systemd.SystemdNotifier.ExtendTimeout(JobDrainTimeout + TimeSpan.FromSeconds(10));
+            LogDraining(running.Count);
+            await Task.WhenAll(running.Select(j => j.Completion)).WaitAsync(JobDrainTimeout, CancellationToken.None)
+                .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
         foreach (var instance in registry.ActiveInstances().Concat(registry.Shadow.List()))
             await instance.DetachAsync().ConfigureAwait(false);
         LogDetached(registry.ActiveInstances().Count);
@@ -31,6 +44,9 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Engine ready: {Domains} domains, adopted {Active} running and {Incoming} incoming instances, removed {Stale} stale runtime dirs, {Crashed} crashed while away, {Recovered} interrupted jobs resolved")]
     private partial void LogStarted(int domains, int active, int incoming, int stale, int crashed, int recovered);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: waiting for {Count} migrations in flight")]
+    private partial void LogDraining(int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Detached from {Count} running VMs; they keep running")]
     private partial void LogDetached(int count);

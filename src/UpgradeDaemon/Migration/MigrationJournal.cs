@@ -25,6 +25,21 @@ public sealed class MigrationJournal(string stateDirectory)
             JsonSerializer.SerializeToUtf8Bytes(record with { UpdatedAt = DateTimeOffset.UtcNow }, Options));
     }
 
+    /// <summary>Removes the journals of ended jobs beyond the newest <paramref name="keep"/>: a long-lived host must not grow a file per migration forever.</summary>
+    public void Prune(int keep)
+    {
+        foreach (var old in ReadAll().Where(r => r.State != MigrationJobState.Running).OrderByDescending(r => r.StartedAt).Skip(keep))
+        {
+            try
+            {
+                File.Delete(Path.Combine(Directory, old.Id + ".json"));
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     public IReadOnlyList<MigrationJournalRecord> ReadAll()
     {
         if (!System.IO.Directory.Exists(Directory))

@@ -30,8 +30,10 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
 
     public async Task<IReadOnlyList<MigrationJob>> RecoverAsync(CancellationToken cancellationToken)
     {
+        var records = journal.ReadAll();
+        LoadHistory(records.Where(r => r.State != MigrationJobState.Running));
         var recovered = new List<MigrationJob>();
-        foreach (var record in journal.ReadAll().Where(r => r.State == MigrationJobState.Running))
+        foreach (var record in records.Where(r => r.State == MigrationJobState.Running))
         {
             var domain = registry.FindByUuid(record.Uuid);
             var source = domain?.Active is { } a && (a.InstanceId == record.SourceInstanceId || record.SourceInstanceId is null) ? a : null;
@@ -39,9 +41,13 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             var resolution = await ResolveAsync(record, source, target, cancellationToken).ConfigureAwait(false);
             var job = new MigrationJob(record.Id, record.Domain, record.Uuid, record.Kind, new MigrationOptions(), record.StartedAt, record.Phase);
             var (state, error) = await ApplyAsync(resolution, record, domain, source, target).ConfigureAwait(false);
+            if (record.Stats is not null)
+                job.SetStats(record.Stats);
             job.End(state, error);
             TryJournal(record with { State = state, Error = error });
             jobs.AddRecovered(job);
+            if (domain is not null)
+                domain.LastJob = job;
             recovered.Add(job);
             LogRecovered(record.Id, record.Domain, record.Phase, resolution.ToString(), error ?? "completed");
         }
@@ -56,6 +62,21 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             LogOrphanRemoved(orphan.Definition.Name, orphan.Pid);
         }
         return recovered;
+    }
+
+    /// <summary>Ended jobs from the journal, so jobs and status still show recent migrations after a restart.</summary>
+    private void LoadHistory(IEnumerable<MigrationJournalRecord> ended)
+    {
+        foreach (var record in ended.OrderBy(r => r.StartedAt))
+        {
+            var job = new MigrationJob(record.Id, record.Domain, record.Uuid, record.Kind, new MigrationOptions(), record.StartedAt, record.Phase);
+            if (record.Stats is not null)
+                job.SetStats(record.Stats);
+            job.End(record.State, record.Error);
+            jobs.AddRecovered(job);
+            if (registry.FindByUuid(record.Uuid) is { } domain)
+                domain.LastJob = job;
+        }
     }
 
     private async Task<Resolution> ResolveAsync(MigrationJournalRecord record, DomainInstance? source, DomainInstance? target,

@@ -4,7 +4,7 @@ using LocalMigrate.UpgradeDaemon.Domains;
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>Starts migration jobs (one per domain at a time), lists them, cancels them.</summary>
-public sealed class MigrationService(DomainRegistry registry, MigrationRunner runner)
+public sealed class MigrationService(DomainRegistry registry, MigrationRunner runner, MigrationJournal journal)
 {
     private const int RecentJobsKept = 100;
     private readonly ConcurrentDictionary<string, MigrationJob> _jobs = new();
@@ -56,6 +56,7 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             }
             finally
             {
+                TryPrune();
                 domain.Job = null;
                 domain.LastJob = job;
                 domain.Lock.Release();
@@ -90,6 +91,18 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
         if (refusal is not null)
             throw new MigrationBusyException(refusal);
         return job;
+    }
+
+    private void TryPrune()
+    {
+        try
+        {
+            journal.Prune(RecentJobsKept);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Housekeeping only; the next job tries again.
+        }
     }
 
     private void Trim()

@@ -125,6 +125,32 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Sigterm_DuringAMigration_TheDaemonLetsItFinishThenExitsAndTheNextOneShowsIt()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync();
+        var console = await daemon.BootGuestAsync("drain", 256, "private", patternMiB: 64);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        using var migrate = daemon.StartCli("migrate", "drain", "--max-bandwidth", (24L << 20).ToString());
+        var job = await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 5);
+
+        Assert.Equal(0, await daemon.TerminateAsync());
+        Assert.Contains("waiting for 1 migrations in flight", daemon.Log);
+        var pid = Assert.Single(daemon.QemuProcesses());
+        migrate.Kill();
+
+        await daemon.StartAsync();
+        var history = Json(await daemon.CliAsync("jobs", "--json")).EnumerateArray().Single();
+        Assert.Equal(job.GetProperty("job").GetString(), history.GetProperty("job").GetString());
+        Assert.Equal("completed", history.GetProperty("state").GetString());
+        Assert.Equal(pid, history.GetProperty("targetPid").GetInt32());
+        var status = Json(await daemon.CliAsync("status", "drain", "--json"));
+        Assert.Equal(pid, status.GetProperty("lastMigration").GetProperty("targetPid").GetInt32());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+    }
+
+    [Fact]
     public async Task BusLost_TheDaemonExitsNonZeroForItsServiceManagerAndTheVmRunsOn()
     {
         await using var daemon = new DaemonProcess(output);
