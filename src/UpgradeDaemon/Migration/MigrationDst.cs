@@ -31,9 +31,15 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
         }
         catch
         {
-            await AbortAsync(request.JobId).ConfigureAwait(false);
-            if (!_incoming.ContainsKey(request.JobId))
-                await KillAndRemoveAsync(target, events).ConfigureAwait(false);
+            if (_incoming.ContainsKey(request.JobId))
+            {
+                await AbortAsync(request.JobId).ConfigureAwait(false);
+            }
+            else
+            {
+                events?.Dispose();
+                await DiscardAsync(target).ConfigureAwait(false);
+            }
             throw;
         }
     }
@@ -73,12 +79,9 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     public Task CommitAsync(string jobId)
     {
         var incoming = Find(jobId);
-        var target = incoming.Target;
-        var domain = registry.Get(target.Definition.Name);
-        registry.Promote(domain, target);
+        Promote(incoming.Target);
         _incoming.TryRemove(jobId, out _);
         incoming.MigrationEvents.Dispose();
-        target.SaveRecord(target.Record with { Role = InstanceRole.Active });
         return Task.CompletedTask;
     }
 
@@ -86,13 +89,21 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     {
         if (!_incoming.TryRemove(jobId, out var incoming))
             return;
-        await KillAndRemoveAsync(incoming.Target, incoming.MigrationEvents).ConfigureAwait(false);
+        incoming.MigrationEvents.Dispose();
+        await DiscardAsync(incoming.Target).ConfigureAwait(false);
         LogAborted(jobId, incoming.Target.Definition.Name, incoming.Target.Pid);
     }
 
-    private async Task KillAndRemoveAsync(DomainInstance target, QmpEventListener? events)
+    /// <summary>The commit point: the incoming instance becomes the domain's one visible instance, on disk too.</summary>
+    public void Promote(DomainInstance target)
     {
-        events?.Dispose();
+        registry.Promote(registry.Get(target.Definition.Name), target);
+        target.SaveRecord(target.Record with { Role = InstanceRole.Active });
+    }
+
+    /// <summary>Rollback of a target: killed, out of the shadow registry, runtime dir gone.</summary>
+    public async Task DiscardAsync(DomainInstance target)
+    {
         await target.KillAsync().ConfigureAwait(false);
         registry.Shadow.Unregister(target);
         target.RemoveRuntimeDirectory();

@@ -12,7 +12,7 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 /// Runs after <see cref="InstanceAdopter"/> has re-attached every live QEMU.
 /// </summary>
 public sealed partial class MigrationRecovery(DomainRegistry registry, MigrationJournal journal, MigrationService jobs,
-    ILogger<MigrationRecovery> logger)
+    MigrationSrc src, MigrationDst dst, ILogger<MigrationRecovery> logger)
 {
     private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(30);
 
@@ -55,10 +55,7 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         // An incoming instance no running job accounts for can hold nothing newer than its source: remove it.
         foreach (var orphan in registry.Shadow.List())
         {
-            await orphan.KillAsync().ConfigureAwait(false);
-            registry.Shadow.Unregister(orphan);
-            orphan.RemoveRuntimeDirectory();
-            await orphan.DisposeAsync().ConfigureAwait(false);
+            await dst.DiscardAsync(orphan).ConfigureAwait(false);
             LogOrphanRemoved(orphan.Definition.Name, orphan.Pid);
         }
         return recovered;
@@ -131,39 +128,21 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         switch (resolution)
         {
             case Resolution.Commit:
+                // The same two steps as a live Confirm.
                 if (domain is not null && target is not null && registry.Shadow.Find(domain.Name) == target)
-                {
-                    registry.Promote(domain, target);
-                    target.SaveRecord(target.Record with { Role = InstanceRole.Active });
-                }
+                    dst.Promote(target);
                 if (source is not null)
-                {
-                    await source.QuitAsync().ConfigureAwait(false);
-                    source.RemoveRuntimeDirectory();
-                    await source.DisposeAsync().ConfigureAwait(false);
-                }
+                    await src.ConfirmAsync(source).ConfigureAwait(false);
                 return (MigrationJobState.Completed, null);
 
             case Resolution.RollBack:
+                // The same two steps as a live rollback.
                 if (target is not null)
-                {
-                    await target.KillAsync().ConfigureAwait(false);
-                    registry.Shadow.Unregister(target);
-                    target.RemoveRuntimeDirectory();
-                    await target.DisposeAsync().ConfigureAwait(false);
-                }
-                if (source is not null && record.SourceWasRunning && await RunStateAsync(source) != "running")
-                {
-                    try
-                    {
-                        await source.Qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
-                    }
-                    catch (QmpExecuteException e)
-                    {
-                        return (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, but the source did not resume: {e.Message}");
-                    }
-                }
-                return (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, the guest runs on the source");
+                    await dst.DiscardAsync(target).ConfigureAwait(false);
+                var notResumed = source is null ? null : await src.RecoverAsync(source, record.SourceWasRunning).ConfigureAwait(false);
+                return notResumed is null
+                    ? (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, the guest runs on the source")
+                    : (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, but the source did not resume: {notResumed}");
 
             case Resolution.Lost:
                 if (domain is not null && domain.Active is null)
@@ -201,18 +180,6 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         {
             var info = await instance.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
             return info.Status ?? "none";
-        }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
-        {
-            return "unknown";
-        }
-    }
-
-    private static async Task<string> RunStateAsync(DomainInstance instance)
-    {
-        try
-        {
-            return await instance.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
         {

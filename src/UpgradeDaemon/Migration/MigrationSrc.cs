@@ -134,24 +134,29 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     }
 
     /// <summary>Rollback on the source: the guest's newest state is still here; let it run again if it ran before.</summary>
-    public async Task RecoverAsync(DomainInstance source, bool sourceWasRunning)
+    /// <returns>null, or why the source could not be resumed.</returns>
+    public async Task<string?> RecoverAsync(DomainInstance source, bool sourceWasRunning)
     {
         if (source.HasExited)
-            return;
+            return $"source QEMU (pid {source.Pid}) is gone";
         try
         {
-            var status = await source.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
-            if (status is "active" or "setup" or "device" or "pre-switchover" or "cancelling")
+            // A stream still flowing is stopped first, or QEMU could finish it behind the rollback's back.
+            var migration = await source.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+            if (migration.Status is "setup" or "active" or "device" or "pre-switchover")
                 await TryExecuteAsync(source.Qmp, "migrate_cancel").ConfigureAwait(false);
+            var status = await source.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
             if (sourceWasRunning && status != "running")
             {
                 await source.Qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
                 LogResumed(source.Definition.Name, source.Pid, status);
             }
+            return null;
         }
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
         {
             LogRecoverFailed(source.Definition.Name, source.Pid, e.Message);
+            return e.Message;
         }
     }
 

@@ -131,7 +131,7 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
         await daemon.StartAsync();
         var console = await daemon.BootGuestAsync("drain", 256, "private", patternMiB: 64);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
-        using var migrate = daemon.StartCli("migrate", "drain", "--max-bandwidth", (24L << 20).ToString());
+        using var migrate = daemon.StartCli("migrate", "drain", "--max-bandwidth", (32L << 20).ToString());
         var job = await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 5);
 
         Assert.Equal(0, await daemon.TerminateAsync());
