@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
-# The test command of the README: set-up, build, every test (unit and against real QEMU), then one summary line.
+# The test command of the README: set-up, build, every test (unit and against real QEMU), the packaging
+# test (builds and installs the packages, then a real QEMU package upgrade fires the trigger), then one
+# summary line over all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
 
 results=$(mktemp -d /tmp/lm-results.XXXXXX)
+trap 'rm -rf "$results"' EXIT
 status=0
 dotnet test LocalMigrate.sln -c Release --logger "trx" --logger "console;verbosity=normal" \
     --results-directory "$results" || status=$?
 
-# One plain closing line over every test assembly: "N passed, N failed, N skipped".
-python3 - "$results" <<'PY'
+read -r passed failed skipped < <(python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 passed = failed = skipped = 0
 for f in glob.glob(sys.argv[1] + "/*.trx"):
     c = ET.parse(f).getroot().find(".//{*}Counters")
     passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error", 0)) + int(c.get("timeout", 0))
     skipped += int(c.get("notExecuted", 0))
-print(f"{passed} passed, {failed} failed, {skipped} skipped")
+print(passed, failed, skipped)
 PY
-rm -rf "$results"
+)
+echo "xunit: $passed passed, $failed failed, $skipped skipped"
+
+if [ -f tests/packaging/run.sh ] && [ "${LOCALMIGRATE_SKIP_PACKAGING:-}" != 1 ]; then
+    bash tests/packaging/run.sh 2>&1 | tee "$results/packaging.log" || status=1
+    if counts=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$results/packaging.log" | tail -n 1); then
+        p=$(sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/' <<<"$counts")
+        f=$(sed -E 's/^([A-Za-z]+: )?[0-9]+ passed, ([0-9]+) failed.*/\2/' <<<"$counts")
+        passed=$((passed + p)); failed=$((failed + f))
+    else
+        failed=$((failed + 1)); status=1
+    fi
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

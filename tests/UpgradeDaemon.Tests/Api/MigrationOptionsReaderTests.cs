@@ -1,0 +1,42 @@
+using LocalMigrate.UpgradeDaemon.Api;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Api;
+
+public sealed class MigrationOptionsReaderTests
+{
+    [Fact]
+    public void Read_EveryOption_Typed()
+    {
+        var options = MigrationOptionsReader.Read(new Dictionary<string, object>
+        {
+            ["targetBinary"] = "/usr/bin/qemu-system-x86_64", ["maxBandwidth"] = 1000UL, ["downtimeLimitMs"] = 50U,
+            ["ignoreShared"] = false, ["timeoutSeconds"] = 60U,
+        });
+        Assert.Equal("/usr/bin/qemu-system-x86_64", options.TargetBinary);
+        Assert.Equal(1000, options.MaxBandwidth);
+        Assert.Equal(50, options.DowntimeLimitMs);
+        Assert.False(options.IgnoreShared);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.Timeout);
+    }
+
+    [Fact]
+    public void Read_BadAndUnknownKeys_AllNamedInOneError()
+    {
+        var e = Assert.Throws<ArgumentException>(() => MigrationOptionsReader.Read(new Dictionary<string, object>
+        {
+            ["targetBinary"] = "relative", ["maxBandwidth"] = "fast", ["downtimeLimitMs"] = 0U, ["speed"] = 1,
+        }));
+        Assert.Contains("option targetBinary: bad value 'relative'", e.Message);
+        Assert.Contains("option maxBandwidth: bad value 'fast' (bytes per second > 0, type t)", e.Message);
+        Assert.Contains("option downtimeLimitMs: bad value '0'", e.Message);
+        Assert.Contains("option speed: unknown", e.Message);
+    }
+
+    [Theory]
+    [InlineData("vm1", "vm1")]
+    [InlineData("web-1.prod", "web_2d1_2eprod")]
+    [InlineData("1st", "_31st")]
+    [InlineData("a_b", "a_5fb")]
+    public void DomainPath_EscapesLikeSdBusPathEncode(string name, string label) =>
+        Assert.Equal("/org/localmigrate1/domain/" + label, LocalMigrate.Contract.BusContract.DomainPath(name));
+}
