@@ -279,6 +279,7 @@ if ((swap)); then
     rc=$?
     check "qemu: downgrade to $OLD exits 0" test $rc -eq 0
     check "qemu: qemu-system-x86 $OLD installed" test "$(version_of qemu-system-x86)" = "$OLD"
+    grep -E "localmigrate upgrade hook|Processing triggers for localmigrate" "$work/apt-downgrade.log" | sed 's/^/    downgrade: /'
     check "qemu: the trigger fired on the downgrade and found no daemon" grep -q "localmigrate upgrade hook: localmigrated is not running" "$work/apt-downgrade.log"
     [[ $(version_of qemu-system-x86) == "$OLD" ]] || finish
     qemu_binary=/usr/bin/qemu-system-x86_64
@@ -359,7 +360,7 @@ else
 fi
 trigger_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 say "the transaction took $trigger_ms ms; its trigger output:"
-grep -E "localmigrate upgrade hook|Processing triggers for localmigrate" "$work/apt-upgrade.log" | sed 's/^/    /'
+grep -E "localmigrate upgrade hook|Processing triggers for localmigrate|^(Unpacking|Setting up) qemu" "$work/apt-upgrade.log" | sed 's/^/    /'
 check "upgrade: the package transaction exited 0" test $rc -eq 0
 ((swap)) && check "upgrade: qemu-system-x86 $NEW installed" test "$(version_of qemu-system-x86)" = "$NEW"
 check "upgrade: the trigger ran the hook in the transaction" grep -q "localmigrate upgrade hook: running: localmigrate upgrade --stale" "$work/apt-upgrade.log"
