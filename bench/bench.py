@@ -116,6 +116,7 @@ class Daemon:
         config = os.path.join(self.work, "localmigrated.json")
         with open(config, "w") as f:
             json.dump({"defaultAccel": o.accel, "sharedMemoryDirectory": self.shm}, f)
+        self._client = None
         self.log = open(os.path.join(self.work, "daemon.log"), "w")
         self.proc = subprocess.Popen([o.daemon, "--bus", self.address, "--config", config, "--state-dir", self.state,
                                       "--runtime-dir", self.run], stdout=self.log, stderr=subprocess.STDOUT,
@@ -166,6 +167,11 @@ class Daemon:
         except (OSError, ValueError, KeyError) as e:
             out["detailsError"] = str(e)
         return out
+
+    def client(self):
+        if self._client is None:
+            self._client = probes.DBusPing(self.address)
+        return self._client
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -377,6 +383,37 @@ class Bench:
             **self.around(console, t0, t1),
         }
 
+    # (a2)
+    def migrate_dbus(self, name, console):
+        """The same migration through the daemon's D-Bus API from this process: no CLI process (its start-up and
+        .NET JIT run on the same two CPUs as the migration), so (a2) vs (b) is the daemon's own overhead."""
+        bus = self.daemon.client()
+        job_prop = lambda job, prop: probes.DBusPing.first_string(bus.call(  # noqa: E731
+            "org.localmigrate1", job, "org.freedesktop.DBus.Properties", "Get", "ss",
+            probes.Body().string("org.localmigrate1.Job").string(prop).b), variant=True)
+        t0 = time.monotonic()
+        try:
+            job = bus.first_string(bus.call("org.localmigrate1", "/org/localmigrate1/domain/" + escape_label(name),
+                                            "org.localmigrate1.Domain", "Migrate", "sa{sv}",
+                                            probes.Body().string("").dict_sv_u32({"timeoutSeconds": self.o.timeout}).b))
+            end = t0 + self.o.timeout + 60
+            while (state := job_prop(job, "State")) == "running" and time.monotonic() < end:
+                time.sleep(0.02)
+            t1 = time.monotonic()
+            job_id = job_prop(job, "Id")
+        except (RuntimeError, OSError, EOFError) as e:
+            return {"error": f"{type(e).__name__}: {e}"}
+        if state != "completed":
+            return {"error": f"job {job} {state}: {job_prop(job, 'Error')}"}
+        with open(os.path.join(self.daemon.state, "jobs", job_id + ".json")) as f:
+            stats = json.load(f)["stats"]
+        return {
+            "downtimeMs": stats["downtimeMs"], "totalMs": stats["totalMs"], "wallMs": ms(t1 - t0),
+            "transferredBytes": stats["transferredBytes"],
+            **self.daemon.job_details(job_id),
+            **self.around(console, t0, t1),
+        }
+
     # (b)
     def migrate_raw(self, raw):
         try:
@@ -398,6 +435,8 @@ class Bench:
         # wait_tick returns the newest match; the first of the new boot is what counts
         new = [k for k in self.tail.ticks(console, t_from=t0) if k.boot == first.boot]
         first = new[0]
+        if before is not None:  # ticks still arrive while `stop` is on its way: the old boot's very last one counts
+            before = [k for k in self.tail.ticks(console, t_from=before.t) if k.boot == before.boot][-1]
         pause = (first.t - before.t) * 1000.0 - probes.TICK_MS if before else None
         time.sleep(SETTLE_S)
         return {
@@ -431,20 +470,23 @@ class Bench:
         t = time.monotonic()
         raw = RawDomain(o, argv, replace, raw_name, shared_file, mib)
         self.tail.follow(raw.console, from_start=True)
-        cfg = {"ramMiB": mib, "backing": backing, "daemonArgv": argv,
-               "rawArgvReplacements": {k: v for k, v in replace.items()}, "daemon": [], "raw": [], "restart": []}
+        cfg = {"ramMiB": mib, "backing": backing, "loadavg": os.getloadavg(), "daemonArgv": argv,
+               "rawArgvReplacements": {k: v for k, v in replace.items()}, "daemon": [], "dbus": [], "raw": [], "restart": []}
         try:
             self.wait_booted(raw.console, t, timeout=180)
             for rep in range(o.reps):
                 a = self.migrate_daemon(name, console)
                 cfg["daemon"].append(a)
                 time.sleep(SETTLE_S)
+                a2 = self.migrate_dbus(name, console)
+                cfg["dbus"].append(a2)
+                time.sleep(SETTLE_S)
                 b = self.migrate_raw(raw)
                 cfg["raw"].append(b)
                 time.sleep(SETTLE_S)
                 c = self.restart(name, console) if not o.no_restart else {"error": "skipped"}
                 cfg["restart"].append(c)
-                log(f"   rep {rep + 1}/{o.reps}: daemon {brief(a)} | raw {brief(b)} | restart {brief(c)}")
+                log(f"   rep {rep + 1}/{o.reps}: CLI {brief(a)} | D-Bus {brief(a2)} | raw {brief(b)} | restart {brief(c)}")
         finally:
             raw.close()
             d.cli("stop", name, "--force", check=False)
@@ -600,6 +642,11 @@ class Bench:
             for name in self.daemon.domains() if self.daemon.proc.poll() is None else []:
                 self.daemon.cli("stop", name, "--force", check=False)
             self.daemon.close()
+
+
+def escape_label(name):
+    """sd_bus_path_encode: every byte outside [A-Za-z0-9] as _xx (BusContract.EscapeLabel)."""
+    return "".join(c if c.isascii() and c.isalnum() else "".join(f"_{b:02x}" for b in c.encode()) for c in name)
 
 
 def brief(r):

@@ -217,25 +217,36 @@ class QmpError(RuntimeError):
 
 
 class Qmp:
+    """Synchronous QMP: the socket stays blocking; timeouts come from select(), so a timed-out wait leaves the
+    connection usable (e.g. for migrate_cancel)."""
+
     def __init__(self, path, timeout=30.0):
         self.sock = connect_unix(path, timeout)
-        self.sock.settimeout(timeout)
-        self.file = self.sock.makefile("rwb", buffering=0)
+        self.buf = b""
         self.events = []
-        self.greeting = self._read()
+        self.greeting = self._read(timeout)
         self.cmd("qmp_capabilities")
 
-    def _read(self):
-        line = self.file.readline()
-        if not line:
-            raise EOFError("QMP connection closed")
+    def _read(self, timeout=60.0):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            r, _, _ = select.select([self.sock], [], [], max(left, 0))
+            if not r:
+                raise TimeoutError("QMP read timed out")
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("QMP connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
-    def cmd(self, name, **args):
+    def cmd(self, name, timeout=60.0, **args):
         msg = {"execute": name, **({"arguments": args} if args else {})}
-        self.file.write(json.dumps(msg).encode() + b"\n")
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        end = time.monotonic() + timeout
         while True:
-            r = self._read()
+            r = self._read(end - time.monotonic())
             if "event" in r:
                 self.events.append((time.monotonic(), r))
             elif "error" in r:
@@ -250,11 +261,7 @@ class Qmp:
                 return t, e
         end = time.monotonic() + timeout
         while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("QMP event wait timed out")
-            self.sock.settimeout(left)
-            r = self._read()
+            r = self._read(end - time.monotonic())
             if "event" in r:
                 if pred(r):
                     return time.monotonic(), r
@@ -272,14 +279,50 @@ def _pad(buf, n):
     return buf
 
 
+class Body:
+    """Marshals the few D-Bus types the benchmark sends (little endian); offsets are relative to the body start,
+    which the header padding puts on an 8-byte boundary."""
+
+    def __init__(self):
+        self.b = b""
+
+    def align(self, n):
+        self.b = _pad(self.b, n)
+        return self
+
+    def string(self, v):
+        v = v.encode()
+        self.align(4).b += struct.pack("<I", len(v)) + v + b"\0"
+        return self
+
+    def u32(self, v):
+        self.align(4).b += struct.pack("<I", v)
+        return self
+
+    def dict_sv_u32(self, items):
+        """a{sv} whose values are all uint32."""
+        self.align(4)
+        at = len(self.b)
+        self.b += b"\0\0\0\0"
+        self.align(8)
+        start = len(self.b)
+        for k, v in items.items():
+            self.align(8).string(k)
+            self.b += b"\x01u\0"
+            self.u32(v)
+        self.b = self.b[:at] + struct.pack("<I", len(self.b) - start) + self.b[at + 4:]
+        return self
+
+
 class DBusPing:
-    """Just enough D-Bus to time Ping round trips: little-endian method calls with a string/path header."""
+    """Just enough D-Bus to time Ping round trips and to drive one Migrate without the CLI: method calls with
+    basic arguments, replies returned as raw bodies."""
 
     def __init__(self, address):
         path = dict(kv.split("=", 1) for kv in address.split(":", 1)[1].split(","))["path"]
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
-        self.sock.settimeout(10)
+        self.sock.settimeout(60)
         self.sock.sendall(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n")
         reply = self._readline()
         if not reply.startswith(b"OK"):
@@ -294,17 +337,23 @@ class DBusPing:
             data += self.sock.recv(1)
         return data
 
-    def _message(self, dest, path, iface, member):
+    def _message(self, dest, path, iface, member, signature, body):
         self.serial += 1
         fields = b""
-        for code, sig, val in ((1, b"o", path), (2, b"s", iface), (3, b"s", member), (6, b"s", dest)):
+        items = [(1, b"o", path), (2, b"s", iface), (3, b"s", member), (6, b"s", dest)]
+        if signature:
+            items.append((8, b"g", signature))
+        for code, sig, val in items:
             fields = _pad(fields, 8)
             v = val.encode()
             fields += struct.pack("<BB", code, 1) + sig + b"\0"
-            fields = _pad(fields, 4)
-            fields += struct.pack("<I", len(v)) + v + b"\0"
-        head = struct.pack("<cBBBII", b"l", 1, 0, 1, 0, self.serial) + struct.pack("<I", len(fields)) + fields
-        return _pad(head, 8), self.serial
+            if sig == b"g":
+                fields += bytes([len(v)]) + v + b"\0"
+            else:
+                fields = _pad(fields, 4)
+                fields += struct.pack("<I", len(v)) + v + b"\0"
+        head = struct.pack("<cBBBII", b"l", 1, 0, 1, len(body), self.serial) + struct.pack("<I", len(fields)) + fields
+        return _pad(head, 8) + body, self.serial
 
     def _recv_message(self):
         while True:
@@ -344,16 +393,29 @@ class DBusPing:
                 return None
         return None
 
-    def call(self, dest, path, iface, member):
-        msg, serial = self._message(dest, path, iface, member)
+    def call(self, dest, path, iface, member, signature="", body=b""):
+        """Returns the reply's body; raises on an error reply."""
+        msg, serial = self._message(dest, path, iface, member, signature, body)
         self.sock.sendall(msg)
         while True:
             r = self._recv_message()
             kind = r[1]
             if kind in (2, 3) and self._reply_serial(r) == serial:
+                _, fields_len = struct.unpack_from("<II", r, 8)
+                body = r[16 + fields_len + (-fields_len % 8):]
                 if kind == 3:
-                    raise RuntimeError(f"D-Bus error reply to {member}")
-                return
+                    raise RuntimeError(f"D-Bus error reply to {member}: {body[4:].split(bytes(1))[0].decode(errors='replace')}")
+                return body
+
+    @staticmethod
+    def first_string(body, variant=False):
+        """The first argument of a reply body of type s/o, or v holding s/o."""
+        pos = 0
+        if variant:
+            pos = 1 + body[0] + 1
+            pos += -pos % 4
+        (n,) = struct.unpack_from("<I", body, pos)
+        return body[pos + 4:pos + 4 + n].decode()
 
     def close(self):
         self.sock.close()

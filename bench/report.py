@@ -11,16 +11,19 @@ import statistics
 import sys
 import time
 
-METHODS = {"daemon": "(a) localmigrate", "raw": "(b) raw QMP", "restart": "(c) restart"}
-# figure -> per-method sample key ((a), (b), (c)); None: not applicable
+METHODS = {"daemon": "(a) localmigrate CLI", "dbus": "(a2) daemon via D-Bus, no CLI", "raw": "(b) raw QMP",
+           "restart": "(c) restart"}
+# figure -> label, sample key per method (absent: not applicable)
 FIGURES = [
-    ("downtimeMs", "QEMU downtime ms", ("downtimeMs", "downtimeMs", None)),
-    ("totalMs", "total ms", ("totalMs", "totalMs", "totalMs")),
-    ("wallMs", "wall ms", ("cliWallMs", "wallMs", "cliWallMs")),
-    ("transferredBytes", "transferred", ("transferredBytes", "transferredBytes", None)),
-    ("pauseWallMs", "guest pause, wall ms", ("pauseWallMs", "pauseWallMs", "pauseWallMs")),
-    ("pauseUptimeMs", "guest pause, uptime ms", ("pauseUptimeMs", "pauseUptimeMs", None)),
-    ("baselinePauseWallMs", "noise before, ms", ("baselinePauseWallMs", "baselinePauseWallMs", None)),
+    ("downtimeMs", "QEMU downtime ms", {"daemon": "downtimeMs", "dbus": "downtimeMs", "raw": "downtimeMs"}),
+    ("totalMs", "total ms", {"daemon": "totalMs", "dbus": "totalMs", "raw": "totalMs", "restart": "totalMs"}),
+    ("wallMs", "wall ms", {"daemon": "cliWallMs", "dbus": "wallMs", "raw": "wallMs", "restart": "cliWallMs"}),
+    ("qemuTotalMs", "QEMU total-time ms", {"daemon": "qemuTotalMs", "dbus": "qemuTotalMs", "raw": "qemuTotalMs"}),
+    ("transferredBytes", "transferred", {"daemon": "transferredBytes", "dbus": "transferredBytes", "raw": "transferredBytes"}),
+    ("pauseWallMs", "guest pause, wall ms", {"daemon": "pauseWallMs", "dbus": "pauseWallMs", "raw": "pauseWallMs", "restart": "pauseWallMs"}),
+    ("pauseUptimeMs", "guest pause, uptime ms", {"daemon": "pauseUptimeMs", "dbus": "pauseUptimeMs", "raw": "pauseUptimeMs"}),
+    ("stopToResumeMs", "STOP→RESUME ms", {"raw": "stopToResumeMs"}),
+    ("baselinePauseWallMs", "noise before, ms", {"daemon": "baselinePauseWallMs", "dbus": "baselinePauseWallMs", "raw": "baselinePauseWallMs"}),
 ]
 
 
@@ -35,14 +38,21 @@ def summarize(res):
     """Adds 'summary' (per method and figure), 'ratios' (a/b of medians) to every config; batch and daemon summaries."""
     for cfg in res["configs"]:
         cfg["summary"] = {}
-        for m_i, method in enumerate(METHODS):
+        for method in METHODS:
             samples = cfg.get(method, [])
-            cfg["summary"][method] = {fig: summary(samples, keys[m_i]) for fig, _, keys in FIGURES if keys[m_i]}
+            cfg["summary"][method] = {fig: summary(samples, keys[method]) for fig, _, keys in FIGURES if method in keys}
             cfg["summary"][method]["errors"] = [s["error"] for s in samples if s.get("error")]
-        cfg["ratios"] = {}
-        for fig, _, _ in FIGURES:
-            a, b = cfg["summary"]["daemon"].get(fig), cfg["summary"]["raw"].get(fig)
-            cfg["ratios"][fig] = round(a["median"] / b["median"], 3) if a and b and b["median"] else None
+        for method in ("daemon", "dbus"):
+            phases = {}
+            for sample in cfg.get(method, []):
+                for k, v in (sample.get("phasesMs") or {}).items():
+                    phases.setdefault(k, []).append({"v": v})
+            cfg["summary"][method + "Phases"] = {k: summary(v, "v") for k, v in phases.items()}
+        for key, method in (("ratios", "daemon"), ("ratiosDbus", "dbus")):
+            cfg[key] = {}
+            for fig, _, _ in FIGURES:
+                a, b = cfg["summary"][method].get(fig), cfg["summary"]["raw"].get(fig)
+                cfg[key][fig] = round(a["median"] / b["median"], 3) if a and b and b["median"] else None
     b = res.get("batch")
     if b:
         b["summary"] = {"single": {k: summary(b["single"], k) for k in ("wallMs", "totalMs", "pauseWallMs")}}
@@ -93,7 +103,9 @@ def targets(res):
             continue
         good = a <= 1.5 * b
         ok = ok and good
-        parts.append(f"{c['ramMiB']} MiB: {a:.1f} vs {b:.1f} ms ({a / b if b else float('inf'):.2f}x)")
+        a2 = med(c["summary"].get("dbus", {}).get("pauseWallMs"))
+        parts.append(f"{c['ramMiB']} MiB: {a:.1f} vs {b:.1f} ms ({a / b if b else float('inf'):.2f}x"
+                     + (f"; a2 {a2:.1f} ms" if a2 is not None else "") + ")")
     out.append(verdict("shared RAM: guest pause (wall) of localmigrate <= 1.5x raw QMP", ok, "; ".join(parts)))
     # 3. private RAM: daemon overhead on total time under 10 %
     parts, ok = [], None
@@ -105,7 +117,9 @@ def targets(res):
             continue
         good = a / b - 1 < 0.10
         ok = good if ok is None else ok and good
-        parts.append(f"{c['ramMiB']} MiB: {a:.0f} vs {b:.0f} ms ({(a / b - 1) * 100:+.0f} %)")
+        a2 = med(c["summary"].get("dbus", {}).get("totalMs"))
+        parts.append(f"{c['ramMiB']} MiB: {a:.0f} vs {b:.0f} ms ({(a / b - 1) * 100:+.0f} %"
+                     + (f"; a2 without the CLI {a2:.0f} ms, {(a2 / b - 1) * 100:+.0f} %" if a2 else "") + ")")
     out.append(verdict("private RAM: localmigrate total time < 1.10x raw QMP", ok, "; ".join(parts)))
     # 4. batch at parallelism 8 under 2x a single migration (shared)
     b = res.get("batch")
@@ -166,16 +180,29 @@ def markdown(res):
              "| RAM | backing | method | " + " | ".join(label for _, label, _ in FIGURES) + " | errors |",
              "|---|---|---|" + "---|" * (len(FIGURES) + 1)]
     for c in res["configs"]:
-        for m_i, method in enumerate(METHODS):
-            s = c["summary"][method]
-            cells = [cell(s.get(fig), fmt_bytes if fig == "transferredBytes" else fmt_num) if keys[m_i] else "n/a"
+        for method in METHODS:
+            s = c["summary"].get(method)
+            if s is None:
+                continue
+            cells = [cell(s.get(fig), fmt_bytes if fig == "transferredBytes" else fmt_num) if method in keys else "n/a"
                      for fig, _, keys in FIGURES]
             errs = s["errors"]
             lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {METHODS[method]} | " + " | ".join(cells)
                          + f" | {len(errs) and str(len(errs)) + ': ' + errs[0][:80].replace('|', '/') or ''} |")
-        lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | **a/b** | "
-                     + " | ".join(fmt_num(c["ratios"].get(fig), 2) if c["ratios"].get(fig) is not None else "–" for fig, _, _ in FIGURES)
-                     + " | |")
+        for key, label in (("ratios", "**a/b**"), ("ratiosDbus", "**a2/b**")):
+            if c.get(key):
+                lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {label} | "
+                             + " | ".join(fmt_num(c[key].get(fig), 2) if c[key].get(fig) is not None else "–" for fig, _, _ in FIGURES)
+                             + " | |")
+    phase_names = ["created", "Begin", "Prepare", "Perform", "Finish", "Confirm"]
+    lines += ["", "## Where (a)'s time goes (from the daemon's log, ms, median (min–max))", "",
+              "| RAM | backing | via | job created → Begin | Begin | Prepare (target QEMU up) | Perform (QEMU migrates) | Finish | Confirm (source quits) |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for c in res["configs"]:
+        for method, via in (("daemon", "CLI"), ("dbus", "D-Bus")):
+            ph = c["summary"].get(method + "Phases")
+            if ph:
+                lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {via} | " + " | ".join(cell(ph.get(k)) for k in phase_names) + " |")
     b = res.get("batch")
     if b:
         lines += ["", f"## Batch: {b['vms']} VMs of {b['ramMiB']} MiB ({b['backing']}, lm.pattern_mib={b['patternMiB']}), "
@@ -221,14 +248,14 @@ def kib(v):
 
 def svg(res):
     """Total time against RAM size, log-log, one line per method and backing, min–max bars."""
-    W, H, L, R, T, B = 760, 460, 70, 230, 40, 50
+    W, H, L, R, T, B = 880, 460, 70, 320, 40, 50
     series = []
-    colors = {"daemon": "#1f77b4", "raw": "#2ca02c", "restart": "#d62728"}
+    colors = {"daemon": "#1f77b4", "dbus": "#9467bd", "raw": "#2ca02c", "restart": "#d62728"}
     for method in METHODS:
         for backing in ("shared", "private"):
             pts = []
             for c in sorted((c for c in res["configs"] if c["backing"] == backing), key=lambda c: c["ramMiB"]):
-                s = c["summary"][method].get("totalMs")
+                s = c["summary"].get(method, {}).get("totalMs")
                 if s and s["median"] > 0:
                     pts.append((c["ramMiB"], s["median"], s["min"], s["max"]))
             if pts:
@@ -243,6 +270,11 @@ def svg(res):
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
          f'<rect width="{W}" height="{H}" fill="white"/>',
          f'<text x="{L}" y="22" font-size="14">Total time of a local migration or restart vs guest RAM (TCG, median, min–max)</text>']
+    for e in range(y0, y1):
+        for k in (2, 5):
+            y = py(k * 10 ** e)
+            o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#f0f0f0"/>')
+            o.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#999" font-size="10">{k * 10 ** e:g}</text>')
     for e in range(y0, y1 + 1):
         y = py(10 ** e)
         o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
