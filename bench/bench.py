@@ -616,6 +616,8 @@ class Bench:
         time.sleep(0.5)
         res["daemon"]["rssIdleKiB"] = self.daemon.rss_kib()
         res["daemon"]["listIdleMs"] = self.list_latency()
+        # The floor of any CLI command: the process starting and parsing, no D-Bus at all.
+        res["daemon"]["cliHelpMs"] = [ms(self.daemon.cli("--help")[0]) for _ in range(20)]
         res["daemon"].update(self.dbus_figures())
         log(f"daemon idle: VmRSS {res['daemon']['rssIdleKiB']} KiB, list median "
             f"{statistics.median(res['daemon']['listIdleMs']):.0f} ms, Ping median {statistics.median(res['daemon']['pingDaemonUs']):.0f} us")
@@ -724,6 +726,9 @@ def main():
     bench = Bench(o)
     try:
         res = bench.run()
+    except KeyboardInterrupt as e:
+        log(f"interrupted ({e}); cleaning up, no results written")
+        return 130
     finally:
         bench.close()
     results_dir = o.results or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")

@@ -64,7 +64,7 @@ def summarize(res):
             b["summary"][par]["bootIdChanges"] = sum(r.get("bootIdChanges") or 0 for r in runs)
     d = res.get("daemon", {})
     d["summary"] = {}
-    for k in ("listIdleMs", "list16Ms", "pingDaemonUs", "pingBusUs", "busctlPingMs"):
+    for k in ("cliHelpMs", "listIdleMs", "list16Ms", "pingDaemonUs", "pingBusUs", "busctlPingMs"):
         if d.get(k):
             d["summary"][k] = summary([{"v": v} for v in d[k]], "v")
     res["targets"] = targets(res)
@@ -225,6 +225,7 @@ def markdown(res):
               f"| VmRSS, 0 VMs (fresh) | {kib(d.get('rssIdleKiB'))} |",
               f"| VmRSS, {b['vms'] if b else 16} VMs | {kib(d.get('rss16KiB'))} |",
               f"| VmRSS at the end (all VMs gone) | {kib(d.get('rssEndKiB'))} |",
+              f"| `localmigrate --help` (CLI start-up, no D-Bus), 20 runs, ms | {cell(ds.get('cliHelpMs'))} |",
               f"| `localmigrate list`, 0 VMs, 20 runs, ms | {cell(ds.get('listIdleMs'))} |",
               f"| `localmigrate list`, {b['vms'] if b else 16} VMs, 20 runs, ms | {cell(ds.get('list16Ms'))} |",
               f"| Peer.Ping to org.localmigrate1, in-process client, 200 calls, µs | {cell(ds.get('pingDaemonUs'))} |",
