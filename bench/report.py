@@ -2,6 +2,7 @@
 """Turns a benchmark result document into summaries, target verdicts, a Markdown table and an SVG plot.
 
     python3 bench/report.py RESULTS.json [--out DIR]    # re-render latest.md / latest.svg from a stored run
+    python3 bench/report.py BASE.json --merge OTHER.json --out DIR   # single-VM migrations from OTHER, the rest from BASE
 """
 import argparse
 import json
@@ -171,6 +172,10 @@ def markdown(res):
              f"host kernel {m['kernel']}; guest `{os.path.basename(m['guestKernel'])}` `{m['guestCmdline']}`; console lines "
              f"stamped by {m['consoleStamping']}; load average at start {m['loadavgStart'][0]:.2f}, at end "
              f"{(m.get('loadavgEnd') or [0])[0]:.2f}; run took {m.get('durationS', 0):.0f} s.", "",
+             *([f"**Merged document**: {m['mergedFrom']}", ""] if m.get("mergedFrom") else []),
+             f"Protocol: {'a primer migration (another guest, raw QMP) one second before every measured migration; ' if m.get('primed') else 'no primer; '}"
+             f"every guest migrated once, unmeasured, before the measured ones; rest before each: {m.get('restS', 0):g} s "
+             "(see bench/README.md).", "",
              "Cells: median (min–max). *total*: request to target running ((a) the daemon's totalMs, (b) target spawn to "
              "target `running`, (c) stop request to the new boot's first tick). *wall*: (a) `localmigrate migrate` process, "
              "(b) including quitting the source, (c) `stop --force` + `start` commands. *guest pause*: largest gap between "
@@ -320,13 +325,44 @@ def write_all(res, directory):
     return paths
 
 
+def merge(base, override, base_name, override_name):
+    """The single-VM migration samples ((a), (a2), (b)) of `override` replace those of `base` for the configs
+    it has; everything else (restarts, batch, daemon figures) stays from `base`. Provenance goes into meta."""
+    out = json.loads(json.dumps(base))
+    for oc in override["configs"]:
+        bc = next((c for c in out["configs"] if c["ramMiB"] == oc["ramMiB"] and c["backing"] == oc["backing"]), None)
+        if bc is None:
+            out["configs"].append(oc)
+            continue
+        for k in ("daemon", "dbus", "raw", "loadavg", "daemonArgv", "rawArgvReplacements"):
+            bc[k] = oc[k]
+    for k in ("primed", "restS", "reps"):
+        out["meta"][k] = override["meta"].get(k)
+    out["meta"]["mergedFrom"] = (f"migrations (a), (a2), (b) from `{override_name}` (started {override['meta']['started']}, "
+                                 f"{override['meta']['durationS']:.0f} s); restarts (c), batch and daemon figures from "
+                                 f"`{base_name}` (started {base['meta']['started']}, {base['meta']['durationS']:.0f} s)")
+    out["meta"]["durationS"] = base["meta"]["durationS"] + override["meta"]["durationS"]
+    out["meta"]["loadavgEnd"] = override["meta"].get("loadavgEnd")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results")
     ap.add_argument("--out", help="write latest.md and latest.svg here (default: print the Markdown)")
+    ap.add_argument("--merge", metavar="OVERRIDE.json", help="take the single-VM migrations from this run (see merge())"
+                    "; with --out, writes <timestamp>.json, latest.json, latest.md, latest.svg there")
     o = ap.parse_args()
     with open(o.results) as f:
-        res = summarize(json.load(f))
+        res = json.load(f)
+    if o.merge:
+        with open(o.merge) as f:
+            res = merge(res, json.load(f), os.path.basename(o.results), os.path.basename(o.merge))
+        if o.out:
+            for p in write_all(res, o.out):
+                print(f"wrote {p}")
+            return 0
+    res = summarize(res)
     if o.out:
         os.makedirs(o.out, exist_ok=True)
         with open(os.path.join(o.out, "latest.md"), "w") as f:
