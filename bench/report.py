@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Turns a benchmark result document into summaries, target verdicts, a Markdown table and an SVG plot.
+
+    python3 bench/report.py RESULTS.json [--out DIR]    # re-render latest.md / latest.svg from a stored run
+    python3 bench/report.py BASE.json --merge OTHER.json --out DIR   # single-VM migrations from OTHER, the rest from BASE
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+METHODS = {"daemon": "(a) localmigrate CLI", "dbus": "(a2) daemon via D-Bus, no CLI", "raw": "(b) raw QMP",
+           "restart": "(c) restart"}
+# figure -> label, sample key per method (absent: not applicable)
+FIGURES = [
+    ("downtimeMs", "QEMU downtime ms", {"daemon": "downtimeMs", "dbus": "downtimeMs", "raw": "downtimeMs"}),
+    ("totalMs", "total ms", {"daemon": "totalMs", "dbus": "totalMs", "raw": "totalMs", "restart": "totalMs"}),
+    ("wallMs", "wall ms", {"daemon": "cliWallMs", "dbus": "wallMs", "raw": "wallMs", "restart": "cliWallMs"}),
+    ("qemuTotalMs", "QEMU total-time ms", {"daemon": "qemuTotalMs", "dbus": "qemuTotalMs", "raw": "qemuTotalMs"}),
+    ("transferredBytes", "transferred", {"daemon": "transferredBytes", "dbus": "transferredBytes", "raw": "transferredBytes"}),
+    ("pauseWallMs", "guest pause, wall ms", {"daemon": "pauseWallMs", "dbus": "pauseWallMs", "raw": "pauseWallMs", "restart": "pauseWallMs"}),
+    ("pauseUptimeMs", "guest pause, uptime ms", {"daemon": "pauseUptimeMs", "dbus": "pauseUptimeMs", "raw": "pauseUptimeMs"}),
+    ("stopToResumeMs", "STOP→RESUME ms", {"raw": "stopToResumeMs"}),
+    ("baselinePauseWallMs", "noise before, ms", {"daemon": "baselinePauseWallMs", "dbus": "baselinePauseWallMs", "raw": "baselinePauseWallMs"}),
+]
+
+
+def summary(samples, key):
+    vals = [s[key] for s in samples if not s.get("error") and s.get(key) is not None]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+def summarize(res):
+    """Adds 'summary' (per method and figure), 'ratios' (a/b of medians) to every config; batch and daemon summaries."""
+    for cfg in res["configs"]:
+        cfg["summary"] = {}
+        for method in METHODS:
+            samples = cfg.get(method, [])
+            cfg["summary"][method] = {fig: summary(samples, keys[method]) for fig, _, keys in FIGURES if method in keys}
+            cfg["summary"][method]["errors"] = [s["error"] for s in samples if s.get("error")]
+        for method in ("daemon", "dbus"):
+            phases = {}
+            for sample in cfg.get(method, []):
+                for k, v in (sample.get("phasesMs") or {}).items():
+                    phases.setdefault(k, []).append({"v": v})
+            cfg["summary"][method + "Phases"] = {k: summary(v, "v") for k, v in phases.items()}
+        for key, method in (("ratios", "daemon"), ("ratiosDbus", "dbus")):
+            cfg[key] = {}
+            for fig, _, _ in FIGURES:
+                a, b = cfg["summary"][method].get(fig), cfg["summary"]["raw"].get(fig)
+                cfg[key][fig] = round(a["median"] / b["median"], 3) if a and b and b["median"] else None
+    b = res.get("batch")
+    if b:
+        b["summary"] = {"single": {k: summary(b["single"], k) for k in ("wallMs", "totalMs", "pauseWallMs")}}
+        for par, runs in b["runs"].items():
+            b["summary"][par] = {k: summary(runs, k) for k in ("wallMs", "worstPauseWallMs", "worstPauseUptimeMs",
+                                                               "baselineWorstPauseWallMs", "maxDowntimeMs", "maxJobTotalMs")}
+            b["summary"][par]["failedRuns"] = sum(1 for r in runs if r.get("error"))
+            b["summary"][par]["counterGaps"] = sum(r.get("counterGaps") or 0 for r in runs)
+            b["summary"][par]["bootIdChanges"] = sum(r.get("bootIdChanges") or 0 for r in runs)
+    d = res.get("daemon", {})
+    d["summary"] = {}
+    for k in ("cliHelpMs", "listIdleMs", "list16Ms", "pingDaemonUs", "pingBusUs", "busctlPingMs"):
+        if d.get(k):
+            d["summary"][k] = summary([{"v": v} for v in d[k]], "v")
+    res["targets"] = targets(res)
+    return res
+
+
+def cfg_of(res, mib, backing):
+    return next((c for c in res["configs"] if c["ramMiB"] == mib and c["backing"] == backing), None)
+
+
+def med(s):
+    return s["median"] if s else None
+
+
+def targets(res):
+    out = []
+    shared = sorted((c for c in res["configs"] if c["backing"] == "shared"), key=lambda c: c["ramMiB"])
+    # 1. shared RAM total time, largest / smallest RAM (4 GiB / 256 MiB in a full run) under 1.2
+    if len(shared) >= 2 and med(shared[0]["summary"]["daemon"]["totalMs"]) and med(shared[-1]["summary"]["daemon"]["totalMs"]):
+        lo, hi = shared[0], shared[-1]
+        r = med(hi["summary"]["daemon"]["totalMs"]) / med(lo["summary"]["daemon"]["totalMs"])
+        rr = med(hi["summary"]["raw"]["totalMs"]) / med(lo["summary"]["raw"]["totalMs"]) \
+            if med(hi["summary"]["raw"]["totalMs"]) and med(lo["summary"]["raw"]["totalMs"]) else None
+        out.append(verdict(f"shared RAM: localmigrate total time {hi['ramMiB']} MiB / {lo['ramMiB']} MiB < 1.2",
+                           r < 1.2, f"{med(hi['summary']['daemon']['totalMs']):.0f} / {med(lo['summary']['daemon']['totalMs']):.0f} ms"
+                           f" = {r:.2f} (raw QMP: {fmt_num(rr, 2)})"))
+    else:
+        out.append(verdict("shared RAM: total time 4 GiB / 256 MiB < 1.2", None, "needs two RAM sizes (not in --quick)"))
+    # 2. shared guest pause within 1.5x the raw-QMP floor, at every RAM size
+    parts, ok = [], True if shared else None
+    for c in shared:
+        a, b = med(c["summary"]["daemon"]["pauseWallMs"]), med(c["summary"]["raw"]["pauseWallMs"])
+        if a is None or b is None:
+            ok = None
+            parts.append(f"{c['ramMiB']} MiB: n/a")
+            continue
+        good = a <= 1.5 * b
+        ok = ok and good
+        a2 = med(c["summary"].get("dbus", {}).get("pauseWallMs"))
+        parts.append(f"{c['ramMiB']} MiB: {a:.1f} vs {b:.1f} ms ({a / b if b else float('inf'):.2f}x"
+                     + (f"; a2 {a2:.1f} ms" if a2 is not None else "") + ")")
+    out.append(verdict("shared RAM: guest pause (wall) of localmigrate <= 1.5x raw QMP", ok, "; ".join(parts)))
+    # 3. private RAM: daemon overhead on total time under 10 %
+    parts, ok = [], None
+    for c in sorted((c for c in res["configs"] if c["backing"] == "private"), key=lambda c: c["ramMiB"]):
+        a, b = med(c["summary"]["daemon"]["totalMs"]), med(c["summary"]["raw"]["totalMs"])
+        if a is None or b is None:
+            parts.append(f"{c['ramMiB']} MiB: n/a ({'; '.join(c['summary']['daemon']['errors'] + c['summary']['raw']['errors'])[:120]})")
+            ok = False if ok is not False else ok
+            continue
+        good = a / b - 1 < 0.10
+        ok = good if ok is None else ok and good
+        a2 = med(c["summary"].get("dbus", {}).get("totalMs"))
+        parts.append(f"{c['ramMiB']} MiB: {a:.0f} vs {b:.0f} ms ({(a / b - 1) * 100:+.0f} %"
+                     + (f"; a2 without the CLI {a2:.0f} ms, {(a2 / b - 1) * 100:+.0f} %" if a2 else "") + ")")
+    out.append(verdict("private RAM: localmigrate total time < 1.10x raw QMP", ok, "; ".join(parts)))
+    # 4. batch at parallelism 8 under 2x a single migration (shared)
+    b = res.get("batch")
+    if b and b["summary"].get("8") and med(b["summary"]["8"]["wallMs"]) and med(b["summary"]["single"]["wallMs"]):
+        w8, w1 = med(b["summary"]["8"]["wallMs"]), med(b["summary"]["single"]["wallMs"])
+        ref = cfg_of(res, 256, "shared")
+        single_cli = med(ref["summary"]["daemon"]["wallMs"]) if ref else None
+        out.append(verdict(f"batch of {b['vms']} (shared) at --parallel 8: wall < 2x a single migration", w8 < 2 * w1,
+                           f"{w8:.0f} ms vs single `upgrade NAME` {w1:.0f} ms = {w8 / w1:.2f}x"
+                           + (f" (vs `migrate` alone with no other VMs: {w8 / single_cli:.2f}x)" if single_cli else "")))
+    else:
+        out.append(verdict("batch at --parallel 8 < 2x a single migration", None, "not measured"))
+    return out
+
+
+def verdict(name, ok, detail):
+    return {"target": name, "result": "n/a" if ok is None else "PASS" if ok else "FAIL", "detail": detail}
+
+
+def fmt_num(v, digits=0):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and not v.is_integer() or digits:
+        return f"{v:.{digits}f}" if digits else (f"{v:.1f}" if abs(v) < 100 else f"{v:.0f}")
+    return f"{int(v)}"
+
+
+def fmt_bytes(v):
+    if v is None:
+        return "–"
+    for unit, div in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if v >= div:
+            return f"{v / div:.3g} {unit}"
+    return f"{int(v)} B"
+
+
+def cell(s, fmt=fmt_num):
+    if not s:
+        return "–"
+    if s["min"] == s["max"]:
+        return fmt(s["median"])
+    return f"{fmt(s['median'])} ({fmt(s['min'])}–{fmt(s['max'])})"
+
+
+def markdown(res):
+    m = res["meta"]
+    lines = [f"# LocalMigrate benchmark, {m['started']} ({m['mode']}, {m['reps']} repetition(s))", "",
+             f"{m['qemu']}, accel {m['accel']}, {m['cpus']} CPUs, {round((m['memTotalKiB'] or 0) / 1048576)} GiB RAM, "
+             f"host kernel {m['kernel']}; guest `{os.path.basename(m['guestKernel'])}` `{m['guestCmdline']}`; console lines "
+             f"stamped by {m['consoleStamping']}; load average at start {m['loadavgStart'][0]:.2f}, at end "
+             f"{(m.get('loadavgEnd') or [0])[0]:.2f}; run took {m.get('durationS', 0):.0f} s.", "",
+             *([f"**Merged document**: {m['mergedFrom']}", ""] if m.get("mergedFrom") else []),
+             f"Protocol: {'a primer migration (another guest, raw QMP) one second before every measured migration; ' if m.get('primed') else 'no primer; '}"
+             f"every guest migrated once, unmeasured, before the measured ones; rest before each: {m.get('restS', 0):g} s "
+             "(see bench/README.md).", "",
+             "Cells: median (min–max). *total*: request to target running ((a) the daemon's totalMs, (b) target spawn to "
+             "target `running`, (c) stop request to the new boot's first tick). *wall*: (a) `localmigrate migrate` process, "
+             "(b) including quitting the source, (c) `stop --force` + `start` commands. *guest pause*: largest gap between "
+             "consecutive ticks around the operation minus the 10 ms period, by host arrival time (wall) or by the guest's "
+             "uptime field; *noise before*: the same wall figure over the quiet second before the request.", "",
+             "## Single VM", "",
+             "| RAM | backing | method | " + " | ".join(label for _, label, _ in FIGURES) + " | errors |",
+             "|---|---|---|" + "---|" * (len(FIGURES) + 1)]
+    for c in res["configs"]:
+        for method in METHODS:
+            s = c["summary"].get(method)
+            if s is None:
+                continue
+            cells = [cell(s.get(fig), fmt_bytes if fig == "transferredBytes" else fmt_num) if method in keys else "n/a"
+                     for fig, _, keys in FIGURES]
+            errs = s["errors"]
+            lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {METHODS[method]} | " + " | ".join(cells)
+                         + f" | {len(errs) and str(len(errs)) + ': ' + errs[0][:80].replace('|', '/') or ''} |")
+        for key, label in (("ratios", "**a/b**"), ("ratiosDbus", "**a2/b**")):
+            if c.get(key):
+                lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {label} | "
+                             + " | ".join(fmt_num(c[key].get(fig), 2) if c[key].get(fig) is not None else "–" for fig, _, _ in FIGURES)
+                             + " | |")
+    phase_names = ["created", "Begin", "Prepare", "Perform", "Finish", "Confirm"]
+    lines += ["", "## Where (a)'s time goes (from the daemon's log, ms, median (min–max))", "",
+              "| RAM | backing | via | job created → Begin | Begin | Prepare (target QEMU up) | Perform (QEMU migrates) | Finish | Confirm (source quits) |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for c in res["configs"]:
+        for method, via in (("daemon", "CLI"), ("dbus", "D-Bus")):
+            ph = c["summary"].get(method + "Phases")
+            if ph:
+                lines.append(f"| {ram(c['ramMiB'])} | {c['backing']} | {via} | " + " | ".join(cell(ph.get(k)) for k in phase_names) + " |")
+    b = res.get("batch")
+    if b:
+        lines += ["", f"## Batch: {b['vms']} VMs of {b['ramMiB']} MiB ({b['backing']}, lm.pattern_mib={b['patternMiB']}), "
+                  "`localmigrate upgrade --all --parallel N`", "",
+                  "| N | wall ms | worst guest pause, wall ms | worst guest pause, uptime ms | noise before (worst VM), ms | "
+                  "max downtime ms | slowest job total ms | failed runs | counter gaps / reboots |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        s1 = b["summary"]["single"]
+        lines.append(f"| one VM (`upgrade {'b00'}`) | {cell(s1['wallMs'])} | {cell(s1['pauseWallMs'])} | | | | "
+                     f"{cell(s1['totalMs'])} | | |")
+        for par in b["runs"]:
+            s = b["summary"][par]
+            lines.append(f"| {par} | {cell(s['wallMs'])} | {cell(s['worstPauseWallMs'])} | {cell(s['worstPauseUptimeMs'])} | "
+                         f"{cell(s['baselineWorstPauseWallMs'])} | {cell(s['maxDowntimeMs'])} | {cell(s['maxJobTotalMs'])} | "
+                         f"{s['failedRuns']} | {s['counterGaps']} / {s['bootIdChanges']} |")
+    d = res.get("daemon", {})
+    ds = d.get("summary", {})
+    lines += ["", "## Daemon", "",
+              "| figure | value |", "|---|---|",
+              f"| VmRSS, 0 VMs (fresh) | {kib(d.get('rssIdleKiB'))} |",
+              f"| VmRSS, {b['vms'] if b else 16} VMs | {kib(d.get('rss16KiB'))} |",
+              f"| VmRSS at the end (all VMs gone) | {kib(d.get('rssEndKiB'))} |",
+              f"| `localmigrate --help` (CLI start-up, no D-Bus), 20 runs, ms | {cell(ds.get('cliHelpMs'))} |",
+              f"| `localmigrate list`, 0 VMs, 20 runs, ms | {cell(ds.get('listIdleMs'))} |",
+              f"| `localmigrate list`, {b['vms'] if b else 16} VMs, 20 runs, ms | {cell(ds.get('list16Ms'))} |",
+              f"| Peer.Ping to org.localmigrate1, in-process client, 200 calls, µs | {cell(ds.get('pingDaemonUs'))} |",
+              f"| Peer.Ping to the bus itself (dbus-daemon floor), 200 calls, µs | {cell(ds.get('pingBusUs'))} |",
+              f"| `busctl call ... Peer Ping`, one process per call, {len(d.get('busctlPingMs') or [])} calls, ms | "
+              f"{cell(ds.get('busctlPingMs'), lambda v: f'{v:.2f}')} |"]
+    lines += ["", "## Targets", "", "| target | result | detail |", "|---|---|---|"]
+    for t in res["targets"]:
+        lines.append(f"| {t['target']} | **{t['result']}** | {t['detail']} |")
+    lines += ["", "![total time against RAM size](latest.svg)", ""]
+    return "\n".join(lines)
+
+
+def ram(mib):
+    return f"{mib // 1024} GiB" if mib >= 1024 else f"{mib} MiB"
+
+
+def kib(v):
+    return "–" if v is None else f"{v / 1024:.1f} MiB"
+
+
+def svg(res):
+    """Total time against RAM size, log-log, one line per method and backing, min–max bars."""
+    W, H, L, R, T, B = 880, 460, 70, 320, 40, 50
+    series = []
+    colors = {"daemon": "#1f77b4", "dbus": "#9467bd", "raw": "#2ca02c", "restart": "#d62728"}
+    for method in METHODS:
+        for backing in ("shared", "private"):
+            pts = []
+            for c in sorted((c for c in res["configs"] if c["backing"] == backing), key=lambda c: c["ramMiB"]):
+                s = c["summary"].get(method, {}).get("totalMs")
+                if s and s["median"] > 0:
+                    pts.append((c["ramMiB"], s["median"], s["min"], s["max"]))
+            if pts:
+                series.append((method, backing, pts))
+    xs = sorted({p[0] for _, _, pts in series for p in pts}) or [256]
+    ys = [v for _, _, pts in series for p in pts for v in p[1:] if v > 0] or [1, 10]
+    x0, x1 = math.log2(xs[0]) - 0.5, math.log2(xs[-1]) + 0.5
+    y0, y1 = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+    y1 = max(y1, y0 + 1)
+    px = lambda x: L + (math.log2(x) - x0) / (x1 - x0) * (W - L - R)  # noqa: E731
+    py = lambda y: T + (y1 - math.log10(max(y, 10 ** y0))) / (y1 - y0) * (H - T - B)  # noqa: E731
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{L}" y="22" font-size="14">Total time of a local migration or restart vs guest RAM (TCG, median, min–max)</text>']
+    for e in range(y0, y1):
+        for k in (2, 5):
+            y = py(k * 10 ** e)
+            o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#f0f0f0"/>')
+            o.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#999" font-size="10">{k * 10 ** e:g}</text>')
+    for e in range(y0, y1 + 1):
+        y = py(10 ** e)
+        o.append(f'<line x1="{L}" y1="{y:.1f}" x2="{W - R}" y2="{y:.1f}" stroke="#ddd"/>')
+        o.append(f'<text x="{L - 6}" y="{y + 4:.1f}" text-anchor="end">{10 ** e:g} ms</text>')
+    for x in xs:
+        o.append(f'<line x1="{px(x):.1f}" y1="{T}" x2="{px(x):.1f}" y2="{H - B}" stroke="#eee"/>')
+        o.append(f'<text x="{px(x):.1f}" y="{H - B + 18}" text-anchor="middle">{ram(x)}</text>')
+    o.append(f'<rect x="{L}" y="{T}" width="{W - L - R}" height="{H - T - B}" fill="none" stroke="#444"/>')
+    o.append(f'<text x="{(L + W - R) / 2}" y="{H - 12}" text-anchor="middle">guest RAM</text>')
+    for i, (method, backing, pts) in enumerate(series):
+        col, dash = colors[method], "" if backing == "shared" else ' stroke-dasharray="6,4"'
+        path = " ".join(f"{'M' if j == 0 else 'L'}{px(p[0]):.1f},{py(p[1]):.1f}" for j, p in enumerate(pts))
+        o.append(f'<path d="{path}" fill="none" stroke="{col}" stroke-width="2"{dash}/>')
+        for x, m, lo, hi in pts:
+            o.append(f'<line x1="{px(x):.1f}" y1="{py(lo):.1f}" x2="{px(x):.1f}" y2="{py(hi):.1f}" stroke="{col}"/>')
+            marker = (f'<circle cx="{px(x):.1f}" cy="{py(m):.1f}" r="4" fill="{col}"/>' if backing == "shared" else
+                      f'<rect x="{px(x) - 4:.1f}" y="{py(m) - 4:.1f}" width="8" height="8" fill="white" stroke="{col}" stroke-width="2"/>')
+            o.append(marker)
+        ly = T + 14 + i * 20
+        o.append(f'<line x1="{W - R + 15}" y1="{ly}" x2="{W - R + 45}" y2="{ly}" stroke="{col}" stroke-width="2"{dash}/>')
+        o.append(f'<text x="{W - R + 52}" y="{ly + 4}">{METHODS[method]}, {backing}</text>')
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def write_all(res, directory):
+    summarize(res)
+    os.makedirs(directory, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    paths = []
+    text = json.dumps(res, indent=1)
+    for name in (f"{stamp}.json", "latest.json"):
+        paths.append(os.path.join(directory, name))
+        with open(paths[-1], "w") as f:
+            f.write(text + "\n")
+    paths.append(os.path.join(directory, "latest.md"))
+    with open(paths[-1], "w") as f:
+        f.write(markdown(res))
+    paths.append(os.path.join(directory, "latest.svg"))
+    with open(paths[-1], "w") as f:
+        f.write(svg(res))
+    return paths
+
+
+def merge(base, override, base_name, override_name):
+    """The single-VM migration samples ((a), (a2), (b)) of `override` replace those of `base` for the configs
+    it has; everything else (restarts, batch, daemon figures) stays from `base`. Provenance goes into meta."""
+    out = json.loads(json.dumps(base))
+    for oc in override["configs"]:
+        bc = next((c for c in out["configs"] if c["ramMiB"] == oc["ramMiB"] and c["backing"] == oc["backing"]), None)
+        if bc is None:
+            out["configs"].append(oc)
+            continue
+        for k in ("daemon", "dbus", "raw", "loadavg", "daemonArgv", "rawArgvReplacements"):
+            bc[k] = oc[k]
+    for k in ("primed", "restS", "reps"):
+        out["meta"][k] = override["meta"].get(k)
+    out["meta"]["mergedFrom"] = (f"migrations (a), (a2), (b) from `{override_name}` (started {override['meta']['started']}, "
+                                 f"{override['meta']['durationS']:.0f} s); restarts (c), batch and daemon figures from "
+                                 f"`{base_name}` (started {base['meta']['started']}, {base['meta']['durationS']:.0f} s)")
+    out["meta"]["durationS"] = base["meta"]["durationS"] + override["meta"]["durationS"]
+    out["meta"]["loadavgEnd"] = override["meta"].get("loadavgEnd")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results")
+    ap.add_argument("--out", help="write latest.md and latest.svg here (default: print the Markdown)")
+    ap.add_argument("--merge", metavar="OVERRIDE.json", help="take the single-VM migrations from this run (see merge())"
+                    "; with --out, writes <timestamp>.json, latest.json, latest.md, latest.svg there")
+    o = ap.parse_args()
+    with open(o.results) as f:
+        res = json.load(f)
+    if o.merge:
+        with open(o.merge) as f:
+            res = merge(res, json.load(f), os.path.basename(o.results), os.path.basename(o.merge))
+        if o.out:
+            for p in write_all(res, o.out):
+                print(f"wrote {p}")
+            return 0
+    res = summarize(res)
+    if o.out:
+        os.makedirs(o.out, exist_ok=True)
+        with open(os.path.join(o.out, "latest.md"), "w") as f:
+            f.write(markdown(res))
+        with open(os.path.join(o.out, "latest.svg"), "w") as f:
+            f.write(svg(res))
+    else:
+        print(markdown(res))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The LocalMigrate benchmark in one command (see bench/README.md):
+#
+#     bash bench/run.sh [--quick] [extra options of bench/bench.py, e.g. --reps 7 --ram 256,1024]
+#
+# Sets up the machine (tests/setup.sh: QEMU, dbus-daemon, the test guest), builds localmigrated and localmigrate
+# (Release) under $LOCALMIGRATE_BENCH_ARTIFACTS (default /tmp/art-bench), then measures local migrations under
+# TCG: localmigrate through its CLI, the same migration with raw QMP and no daemon, and a restart; a batch upgrade;
+# the daemon's own figures. Writes bench/results/<timestamp>.json, latest.json, latest.md, latest.svg and prints
+# the Markdown. Every QEMU, daemon, dbus-daemon and /dev/shm file it starts is removed on exit, also on Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== setup (tests/setup.sh)" >&2
+bash tests/setup.sh >&2
+art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench}
+echo "== building localmigrated and localmigrate (Release) in $art" >&2
+for project in src/UpgradeDaemon/UpgradeDaemon.csproj src/Cli/Cli.csproj; do
+    dotnet build "$project" -c Release --artifacts-path "$art" -v quiet -nologo >&2
+done
+daemon=$art/bin/UpgradeDaemon/release/localmigrated
+cli=$art/bin/Cli/release/localmigrate
+[ -x "$daemon" ] && [ -x "$cli" ] || { echo "bench: build output not found at $daemon / $cli" >&2; exit 1; }
+guest=$(bash tests/guest/build-guest.sh --print-dir)
+
+work=$(mktemp -d /tmp/lm-bench.XXXXXX)
+bench_pid=""
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
+    # Ends every process whose command line names $work (all of them started by this run), removes $work and
+    # /dev/shm/<basename of $work>.
+    python3 bench/bench.py --sweep "$work"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start=$(date +%s)
+# In the background + wait, so that a signal reaches the trap at once instead of after the run.
+python3 bench/bench.py --workdir "$work" --daemon "$daemon" --cli "$cli" --guest-dir "$guest" "$@" &
+bench_pid=$!
+wait "$bench_pid"
+bench_pid=""
+echo "== benchmark took $(( $(date +%s) - start )) s" >&2
