@@ -173,7 +173,7 @@ def markdown(res):
              f"stamped by {m['consoleStamping']}; load average at start {m['loadavgStart'][0]:.2f}, at end "
              f"{(m.get('loadavgEnd') or [0])[0]:.2f}; run took {m.get('durationS', 0):.0f} s.", "",
              *([f"**Merged document**: {m['mergedFrom']}", ""] if m.get("mergedFrom") else []),
-             f"Protocol: {'a primer migration (another guest, raw QMP) one second before every measured migration; ' if m.get('primed') else 'no primer; '}"
+             f"Protocol: {'the page allocator warmed (RAM size + 64 MiB touched and freed) right before every measured migration; ' if m.get('warmed') else 'no allocator warm-up (cold pages); '}"
              f"every guest migrated once, unmeasured, before the measured ones; rest before each: {m.get('restS', 0):g} s "
              "(see bench/README.md).", "",
              "Cells: median (min–max). *total*: request to target running ((a) the daemon's totalMs, (b) target spawn to "
@@ -336,7 +336,7 @@ def merge(base, override, base_name, override_name):
             continue
         for k in ("daemon", "dbus", "raw", "loadavg", "daemonArgv", "rawArgvReplacements"):
             bc[k] = oc[k]
-    for k in ("primed", "restS", "reps"):
+    for k in ("warmed", "restS", "reps"):
         out["meta"][k] = override["meta"].get(k)
     out["meta"]["mergedFrom"] = (f"migrations (a), (a2), (b) from `{override_name}` (started {override['meta']['started']}, "
                                  f"{override['meta']['durationS']:.0f} s); restarts (c), batch and daemon figures from "

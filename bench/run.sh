@@ -3,8 +3,8 @@
 #
 #     bash bench/run.sh [--quick] [extra options of bench/bench.py, e.g. --reps 7 --ram 256,1024]
 #
-# Sets up the machine (tests/setup.sh: QEMU, dbus-daemon, the test guest), builds localmigrated and localmigrate
-# (Release) under $LOCALMIGRATE_BENCH_ARTIFACTS (default /tmp/art-bench), then measures local migrations under
+# Sets up the machine (tests/setup.sh: QEMU, dbus-daemon, the test guest), publishes localmigrated and localmigrate
+# as the packages ship them (packaging/publish.sh) under $LOCALMIGRATE_BENCH_ARTIFACTS (default /tmp/art-bench), then measures local migrations under
 # TCG: localmigrate through its CLI, the same migration with raw QMP and no daemon, and a restart; a batch upgrade;
 # the daemon's own figures. Writes bench/results/<timestamp>.json, latest.json, latest.md, latest.svg and prints
 # the Markdown. Every QEMU, daemon, dbus-daemon and /dev/shm file it starts is removed on exit, also on Ctrl-C.
@@ -14,13 +14,13 @@ cd "$(dirname "$0")/.."
 echo "== setup (tests/setup.sh)" >&2
 bash tests/setup.sh >&2
 art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench}
-echo "== building localmigrated and localmigrate (Release) in $art" >&2
-for project in src/UpgradeDaemon/UpgradeDaemon.csproj src/Cli/Cli.csproj; do
-    dotnet build "$project" -c Release --artifacts-path "$art" -v quiet -nologo >&2
-done
-daemon=$art/bin/UpgradeDaemon/release/localmigrated
-cli=$art/bin/Cli/release/localmigrate
-[ -x "$daemon" ] && [ -x "$cli" ] || { echo "bench: build output not found at $daemon / $cli" >&2; exit 1; }
+# What is measured is what ships: the packages' self-contained ReadyToRun build (packaging/publish.sh). A plain
+# `dotnet build` would JIT every method of the CLI at each start and charge that CPU to the migration it drives.
+echo "== publishing localmigrated and localmigrate (self-contained, ReadyToRun) in $art/publish" >&2
+bash packaging/publish.sh "$art/publish" >&2
+daemon=$art/publish/localmigrated
+cli=$art/publish/localmigrate
+[ -x "$daemon" ] && [ -x "$cli" ] || { echo "bench: publish output not found at $daemon / $cli" >&2; exit 1; }
 guest=$(bash tests/guest/build-guest.sh --print-dir)
 
 work=$(mktemp -d /tmp/lm-bench.XXXXXX)
