@@ -26,7 +26,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import probes  # noqa: E402
+import probes  # noqa: E402  (puts tests/guest on sys.path)
+from lmguest import guest_env  # noqa: E402
 import report  # noqa: E402
 
 SETTLE_S = 1.0          # quiet time before each measurement (also the baseline window)
@@ -720,16 +721,6 @@ def qemu_version():
         return subprocess.run(["qemu-system-x86_64", "--version"], stdout=subprocess.PIPE, text=True).stdout.splitlines()[0]
     except (OSError, IndexError):
         return None
-
-
-def guest_env(directory):
-    env = {}
-    with open(os.path.join(directory, "guest.env")) as f:
-        for line in f:
-            if "=" in line and not line.startswith("#"):
-                k, v = line.rstrip("\n").split("=", 1)
-                env[k] = v.strip("'")
-    return env
 
 
 def main():

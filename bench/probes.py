@@ -13,8 +13,12 @@ import re
 import select
 import socket
 import struct
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "guest"))
+from lmguest import connect_unix  # noqa: E402,F401  (also used by bench.py through probes)
 
 TICK = re.compile(r"LMTICK (\d+) (\d+\.\d+) ([0-9a-f]{8})")
 TICK_MS = 10.0
@@ -196,20 +200,6 @@ def pause_figures(ticks):
         "bootIds": len(boots),
         "worstGapAt": worst_at,
     }
-
-
-def connect_unix(path, timeout=30.0):
-    end = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(path)
-            return s
-        except OSError:
-            s.close()
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.002)
 
 
 class QmpError(RuntimeError):

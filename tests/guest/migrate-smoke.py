@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,25 +21,13 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lmguest import connect_unix, guest_env  # noqa: E402
 TICK = re.compile(r"LMTICK (\d+) (\d+\.\d+) ([0-9a-f]{8})")
 
 
 def log(msg):
     print(f"migrate-smoke: {msg}", file=sys.stderr, flush=True)
-
-
-def connect_unix(path, timeout=10.0):
-    end = time.monotonic() + timeout
-    while True:
-        s = socket.socket(socket.AF_UNIX)
-        try:
-            s.connect(path)
-            return s
-        except OSError:
-            s.close()
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.005)
 
 
 class Serial:
@@ -196,12 +183,7 @@ def main():
 
     guest_dir = o.guest_dir or subprocess.run([os.path.join(HERE, "build-guest.sh"), "--print-dir"],
                                               check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
-    env = {}
-    with open(os.path.join(guest_dir, "guest.env")) as f:
-        for line in f:
-            if "=" in line and not line.startswith("#"):
-                k, v = line.rstrip("\n").split("=", 1)
-                env[k] = v.strip("'")
+    env = guest_env(guest_dir)
     kernel = env["GUEST_KERNEL_PVH"] if o.pvh else env["GUEST_KERNEL"]
 
     workdir = tempfile.mkdtemp(prefix="lm-smoke.")
