@@ -1,3 +1,4 @@
+using LocalMigrate.Interop.Qmp;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -51,14 +52,16 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
             var targetExited = dst.WhenTargetExits(job.Id);
-            var info = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
+            var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
 
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
             var finish = await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            var totalMs = (long)job.Elapsed.TotalMilliseconds;
+            var info = await ReadFiguresAsync(job, performed).ConfigureAwait(false);
             var stats = new MigrationStats
             {
                 DowntimeMs = info.Downtime ?? 0,
-                TotalMs = (long)job.Elapsed.TotalMilliseconds,
+                TotalMs = totalMs,
                 QemuTotalMs = info.TotalTime ?? 0,
                 TransferredBytes = info.Ram?.Transferred ?? 0,
                 SourcePid = begin.Source.Pid,
@@ -105,6 +108,20 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         return next;
     }
 
+    /// <summary>The figures are a report, not the migration: failing to read them never fails a switched guest.</summary>
+    private async Task<QemuMigrationInfo> ReadFiguresAsync(MigrationJob job, PerformResult performed)
+    {
+        try
+        {
+            return await performed.FinalFigures.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        {
+            LogFiguresLost(job.Id, job.DomainName, e.Message);
+            return new QemuMigrationInfo();
+        }
+    }
+
     private async Task RollbackAsync(MigrationJob job, BeginResult? begin, PrepareResult? prepared)
     {
         if (prepared is not null || job.Phase >= MigrationPhase.Prepare)
@@ -149,6 +166,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
     private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} switched, but QEMU's figures could not be read: {Reason}")]
+    private partial void LogFiguresLost(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} moved from pid {SourcePid} to pid {TargetPid}, downtime {DowntimeMs} ms, total {TotalMs} ms, {TransferredBytes} bytes")]
     private partial void LogCompleted(string jobId, string domainName, int sourcePid, int targetPid, long downtimeMs, long totalMs, long transferredBytes);

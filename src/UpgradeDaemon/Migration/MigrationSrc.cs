@@ -45,9 +45,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         return new BeginResult(source, binary, info, ignoreShared, runState == "running");
     }
 
-    /// <summary>Sends the guest to <paramref name="uri"/>. Returns QEMU's figures once the source reports completed.</summary>
+    /// <summary>Sends the guest to <paramref name="uri"/>. Returns once the source reports completed; QEMU's figures follow.</summary>
     /// <exception cref="OperationCanceledException">Cancelled: migrate_cancel was sent and QEMU confirmed.</exception>
-    public async Task<QemuMigrationInfo> PerformAsync(MigrationJob job, BeginResult begin, string uri, Task targetExited,
+    public async Task<PerformResult> PerformAsync(MigrationJob job, BeginResult begin, string uri, Task targetExited,
         CancellationToken cancellationToken)
     {
         var qmp = begin.Source.Qmp;
@@ -94,14 +94,14 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         }
 
         var status = StatusOf(await ended.ConfigureAwait(false));
-        var info = await QueryFinalFiguresAsync(qmp, status).ConfigureAwait(false);
         switch (status)
         {
             case "completed":
-                return info;
+                return new PerformResult(QueryFinalFiguresAsync(qmp));
             case "cancelled":
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
             default:
+                var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
                 var why = targetDied || targetExited.IsCompleted
                     ? "the target QEMU exited during the transfer"
                     : "QEMU reported the migration failed";
@@ -111,13 +111,13 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 
     /// <summary>
     /// QEMU emits MIGRATION completed a moment before it stores total-time and downtime: a query right after the
-    /// event may read zeros. Asking again a few ms later gives the real figures; this never delays the guest,
-    /// which already runs on the target.
+    /// event may read zeros. Asking again a few ms later gives the real figures. It runs beside Finish (see
+    /// <see cref="PerformResult"/>), so it delays neither the guest nor the switch.
     /// </summary>
-    private static async Task<QemuMigrationInfo> QueryFinalFiguresAsync(QmpClient qmp, string? status)
+    private static async Task<QemuMigrationInfo> QueryFinalFiguresAsync(QmpClient qmp)
     {
         var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
-        for (var attempt = 0; status == "completed" && (info.TotalTime ?? 0) == 0 && attempt < 20; attempt++)
+        for (var attempt = 0; (info.TotalTime ?? 0) == 0 && attempt < 20; attempt++)
         {
             await Task.Delay(5).ConfigureAwait(false);
             info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
