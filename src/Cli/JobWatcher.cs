@@ -5,12 +5,16 @@ namespace LocalMigrate.Cli;
 
 /// <summary>
 /// Follows jobs to their end through PropertiesChanged (subscribed before the job is started, so no change is
-/// missed), re-reading all properties on each change; a slow re-read once a second covers a lost signal.
+/// missed), re-reading the properties of the jobs that changed; a slow re-read of all once a second covers a lost
+/// signal. Only changed jobs are read, and those at once: during a batch upgrade of many VMs every job reports
+/// progress, and re-reading all of them one by one on every signal would keep the daemon's bus thread and the
+/// CPUs the migrations need busy.
 /// </summary>
 internal sealed class JobWatcher : IAsyncDisposable
 {
     private readonly DaemonClient _client;
     private readonly SemaphoreSlim _changed = new(0);
+    private readonly HashSet<string> _changedPaths = new(StringComparer.Ordinal);
     private IAsyncDisposable? _match;
 
     private JobWatcher(DaemonClient client) => _client = client;
@@ -21,25 +25,38 @@ internal sealed class JobWatcher : IAsyncDisposable
         var watcher = new JobWatcher(client);
         watcher._match = await client.Bus.AddMatchAsync(
             $"type='signal',sender='{BusContract.ServiceName}',interface='{BusContract.PropertiesInterface}',member='PropertiesChanged',path_namespace='/org/localmigrate1/job'",
-            _ => watcher._changed.Release()).ConfigureAwait(false);
+            watcher.OnChanged).ConfigureAwait(false);
         return watcher;
     }
 
     /// <param name="onProgress">Called with every state seen, finished jobs included.</param>
     public async Task<IReadOnlyList<JobInfo>> WaitAsync(IReadOnlyList<string> paths, Action<IReadOnlyList<JobInfo>> onProgress, CancellationToken cancellationToken)
     {
+        var jobs = await Task.WhenAll(paths.Select(_client.JobAsync)).ConfigureAwait(false);
         while (true)
         {
-            var jobs = new List<JobInfo>();
-            foreach (var path in paths)
-                jobs.Add(await _client.JobAsync(path).ConfigureAwait(false));
             onProgress(jobs);
             if (jobs.All(j => !j.IsRunning))
                 return jobs;
-            await _changed.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            var signalled = await _changed.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             while (_changed.CurrentCount > 0)
                 await _changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            HashSet<string> changed;
+            lock (_changedPaths)
+            {
+                changed = signalled ? new HashSet<string>(_changedPaths, StringComparer.Ordinal) : new HashSet<string>(paths, StringComparer.Ordinal);
+                _changedPaths.Clear();
+            }
+            jobs = await Task.WhenAll(jobs.Select((job, i) => changed.Contains(paths[i]) ? _client.JobAsync(paths[i]) : Task.FromResult(job)))
+                .ConfigureAwait(false);
         }
+    }
+
+    private void OnChanged(BusSignal signal)
+    {
+        lock (_changedPaths)
+            _changedPaths.Add(signal.Path);
+        _changed.Release();
     }
 
     public async ValueTask DisposeAsync()
