@@ -9,7 +9,7 @@ bash tests/setup.sh
 results=$(mktemp -d /tmp/lm-results.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 status=0
-dotnet test LocalMigrate.sln -c Release --logger "trx" --logger "console;verbosity=normal" \
+dotnet test LocalMigrate.sln -c Release --logger "trx" --logger "console;verbosity=detailed" \
     --results-directory "$results" || status=$?
 
 read -r passed failed skipped < <(python3 - "$results" <<'PY'
