@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace LocalMigrate.Cli;
 
 /// <summary>A Job object's properties.</summary>
@@ -17,11 +19,11 @@ internal sealed record JobInfo(
         DomainInfo.Get<string>(p, "Error"));
 
     /// <summary>The result document of --json (DESIGN.md: downtimeMs, totalMs, transferredBytes, sourcePid, targetPid, phase).</summary>
-    public object ToJson() => new
+    public JsonObject ToJson() => new()
     {
-        job = Id, domain = Domain, kind = Kind, state = State, phase = Phase, progress = Progress,
-        downtimeMs = DowntimeMs, totalMs = TotalMs, transferredBytes = TransferredBytes,
-        sourcePid = SourcePid, targetPid = TargetPid, sourceVersion = SourceVersion, targetVersion = TargetVersion,
-        error = Error.Length == 0 ? null : Error,
+        ["job"] = Id, ["domain"] = Domain, ["kind"] = Kind, ["state"] = State, ["phase"] = Phase, ["progress"] = Progress,
+        ["downtimeMs"] = DowntimeMs, ["totalMs"] = TotalMs, ["transferredBytes"] = TransferredBytes,
+        ["sourcePid"] = SourcePid, ["targetPid"] = TargetPid, ["sourceVersion"] = SourceVersion, ["targetVersion"] = TargetVersion,
+        ["error"] = Error.Length == 0 ? null : Error,
     };
 }

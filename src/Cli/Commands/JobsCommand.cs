@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 
 namespace LocalMigrate.Cli.Commands;
@@ -13,7 +14,7 @@ internal static class JobsCommand
             var jobs = await client.JobsAsync().ConfigureAwait(false);
             if (parsed.GetValue(json))
             {
-                Output.WriteJson(jobs.Select(j => j.ToJson()));
+                Output.WriteJson(Output.Array(jobs, j => j.ToJson()));
                 return ExitCodes.Ok;
             }
             Output.WriteTable(["JOB", "DOMAIN", "KIND", "STATE", "PHASE", "PROGRESS", "DOWNTIME", "TOTAL", "ERROR"], jobs.Select(j => (IReadOnlyList<string>)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 
 namespace LocalMigrate.Cli.Commands;
@@ -13,10 +14,11 @@ internal static class ListCommand
             var domains = await client.DomainsAsync().ConfigureAwait(false);
             if (parsed.GetValue(json))
             {
-                Output.WriteJson(domains.Select(d => new
+                Output.WriteJson(Output.Array(domains, d => new JsonObject
                 {
-                    name = d.Name, uuid = d.Uuid, state = d.State, pid = d.Pid, qemuVersion = d.QemuVersion, qemuBinary = d.QemuBinary,
-                    stale = d.Stale, staleReasons = d.StaleReasons, instanceId = d.InstanceId,
+                    ["name"] = d.Name, ["uuid"] = d.Uuid, ["state"] = d.State, ["pid"] = d.Pid, ["qemuVersion"] = d.QemuVersion,
+                    ["qemuBinary"] = d.QemuBinary, ["stale"] = d.Stale, ["staleReasons"] = Output.Strings(d.StaleReasons),
+                    ["instanceId"] = d.InstanceId,
                 }));
                 return ExitCodes.Ok;
             }

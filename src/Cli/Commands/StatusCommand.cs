@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 
 namespace LocalMigrate.Cli.Commands;
@@ -16,12 +17,13 @@ internal static class StatusCommand
             var running = d.Job != "/" ? await client.JobAsync(d.Job).ConfigureAwait(false) : null;
             if (parsed.GetValue(json))
             {
-                Output.WriteJson(new
+                Output.WriteJson(new JsonObject
                 {
-                    name = d.Name, uuid = d.Uuid, state = d.State, pid = d.Pid, instanceId = d.InstanceId, runtimeDirectory = d.RuntimeDirectory,
-                    qemuBinary = d.QemuBinary, qemuVersion = d.QemuVersion, machine = d.Machine, memoryMiB = d.MemoryMiB,
-                    memoryBacking = d.MemoryBacking, stale = d.Stale, staleReasons = d.StaleReasons, consoleLog = d.ConsoleLog,
-                    job = running?.ToJson(), lastMigration = last?.ToJson(),
+                    ["name"] = d.Name, ["uuid"] = d.Uuid, ["state"] = d.State, ["pid"] = d.Pid, ["instanceId"] = d.InstanceId,
+                    ["runtimeDirectory"] = d.RuntimeDirectory, ["qemuBinary"] = d.QemuBinary, ["qemuVersion"] = d.QemuVersion,
+                    ["machine"] = d.Machine, ["memoryMiB"] = d.MemoryMiB, ["memoryBacking"] = d.MemoryBacking, ["stale"] = d.Stale,
+                    ["staleReasons"] = Output.Strings(d.StaleReasons), ["consoleLog"] = d.ConsoleLog,
+                    ["job"] = running?.ToJson(), ["lastMigration"] = last?.ToJson(),
                 });
                 return ExitCodes.Ok;
             }

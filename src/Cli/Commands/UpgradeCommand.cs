@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.CommandLine;
 using LocalMigrate.Contract;
 using LocalMigrate.Interop.Systemd;
@@ -36,7 +37,11 @@ internal static class UpgradeCommand
             var jobs = paths.Count == 0 ? [] : await ProgressDisplay.FollowAsync(watcher, paths, showProgress: !json).ConfigureAwait(false);
             if (json)
             {
-                Output.WriteJson(new { upgraded = jobs.Count(j => j.State == "completed"), failed = jobs.Count(j => j.State != "completed"), jobs = jobs.Select(j => j.ToJson()) });
+                Output.WriteJson(new JsonObject
+                {
+                    ["upgraded"] = jobs.Count(j => j.State == "completed"), ["failed"] = jobs.Count(j => j.State != "completed"),
+                    ["jobs"] = Output.Array(jobs, j => j.ToJson()),
+                });
             }
             else if (jobs.Count == 0)
             {
