@@ -124,7 +124,11 @@ internal sealed class BusLoop
     {
         ulong counter;
         LibC.Read(_eventFd, &counter, sizeof(ulong));
-        Volatile.Write(ref _wakePending, 0);
+
+        // A full fence, not a release store: x86 lets a plain store wait in the store buffer while the queue is read
+        // below, so a Post in between would see the flag still set, skip the eventfd write, and its work would sit
+        // in the queue until some later Post (a call stuck for its whole timeout, seen once in 1000 pings).
+        Interlocked.Exchange(ref _wakePending, 0);
 
         // Only what is queued now: work that posts more work must not starve the bus.
         DrainQueue(_queue.Count);
