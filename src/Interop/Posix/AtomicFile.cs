@@ -4,13 +4,20 @@ namespace LocalMigrate.Interop.Posix;
 
 /// <summary>
 /// Replaces a file so that a reader or a crash sees either the old content or the new, never a mix:
-/// write a temporary file in the same directory, fsync it, rename it over the target, fsync the directory.
-/// On failure (a full disk, say) the target is untouched and the temporary file is removed.
+/// write a temporary file in the same directory, rename it over the target. On failure (a full disk, say) the
+/// target is untouched and the temporary file is removed.
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    /// <param name="durability">
+    /// <see cref="FileDurability.SurvivesHostCrash"/> also fsyncs the file before the rename and the directory after
+    /// it. <see cref="FileDurability.SurvivesProcessCrash"/> does not: the rename alone is atomic for every reader
+    /// and for a crash of the writing process, whose written pages stay in the page cache.
+    /// </param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, FileDurability durability,
+        UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
     {
+        var durable = durability == FileDurability.SurvivesHostCrash;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -23,7 +30,7 @@ public static class AtomicFile
                    }))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temporary, path, overwrite: true);
         }
@@ -32,7 +39,8 @@ public static class AtomicFile
             TryDelete(temporary);
             throw;
         }
-        SyncDirectory(directory);
+        if (durable)
+            SyncDirectory(directory);
     }
 
     private static void SyncDirectory(string directory)

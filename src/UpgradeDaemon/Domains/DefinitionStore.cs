@@ -15,7 +15,8 @@ public sealed class DefinitionStore(string stateDirectory)
     public void Save(DomainDefinition definition)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        AtomicFile.WriteAllBytes(PathOf(definition.Uuid), DefinitionWriter.ToUtf8Json(definition));
+        // A definition must outlive the host: it is how the VM comes back after a reboot.
+        AtomicFile.WriteAllBytes(PathOf(definition.Uuid), DefinitionWriter.ToUtf8Json(definition), FileDurability.SurvivesHostCrash);
     }
 
     public void Delete(Guid uuid) => File.Delete(PathOf(uuid));

@@ -51,7 +51,7 @@ public sealed class DomainInstance : IAsyncDisposable
 
     public void SaveRecord(InstanceRecord record)
     {
-        Interop.Posix.AtomicFile.WriteAllBytes(Paths.InstanceFile, InstanceRecordJson.Serialize(record));
+        InstanceRecordJson.Write(Paths.InstanceFile, record);
         Record = record;
     }
 

@@ -74,7 +74,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
         try
         {
             // Written before the spawn: a crash right after it leaves a dir a restarted daemon can recognise.
-            AtomicFile.WriteAllBytes(paths.InstanceFile, InstanceRecordJson.Serialize(record));
+            InstanceRecordJson.Write(paths.InstanceFile, record);
             var args = QemuCommandLine.Build(definition, paths, AccelOf(definition), consoleLog,
                 definition.MemoryBacking == MemoryBacking.Shared ? SharedMemoryFileOf(definition) : null,
                 incoming: role == InstanceRole.Incoming);
@@ -90,7 +90,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             process = ProcFs.TryReadIdentity(pid) ?? new ProcessIdentity(pid, 0);
             exit = ProcessExitWatcher.TryOpen(pid);
             record = record with { Pid = pid, StartTime = process.StartTime };
-            AtomicFile.WriteAllBytes(paths.InstanceFile, InstanceRecordJson.Serialize(record));
+            InstanceRecordJson.Write(paths.InstanceFile, record);
             // Out of the daemon's cgroup before anything else: from here on the VM does not share the service's fate.
             await scopes.MoveAsync(definition.Name, instanceId, pid, cancellationToken).ConfigureAwait(false);
 
@@ -112,7 +112,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
                 throw new InstanceStartException(definition.Name, $"no QMP from QEMU: {e.Message}; {QemuLog.Tail(paths.QemuLog)}");
             }
             record = record with { QemuVersion = qmp.Greeting.Version.ToString(), QemuPackage = qmp.Greeting.Package.Trim() };
-            AtomicFile.WriteAllBytes(paths.InstanceFile, InstanceRecordJson.Serialize(record));
+            InstanceRecordJson.Write(paths.InstanceFile, record);
             return new DomainInstance(definition, instanceId, paths, record, process, qmp, exit);
         }
         catch
