@@ -73,15 +73,18 @@ public sealed class BusConnectionLifetimeTests(PrivateDbusDaemon daemon) : IClas
     {
         var service = await TestService.StartAsync(daemon);
         await using var client = await BusConnection.OpenAsync(BusAddress.FromString(daemon.Address));
-        var pending = client.CallAsync(service.Name, TestService.ObjectPath, TestService.Interface, "Slow", "u", [300u], timeout: TimeSpan.FromSeconds(5));
-        await Task.Delay(100);
+        var pending = client.CallAsync(service.Name, TestService.ObjectPath, TestService.Interface, "Held", "", [], timeout: TimeSpan.FromSeconds(5));
+        await service.HeldStarted.Task.WaitAsync(Limit);
 
         await service.Connection.DisposeAsync();
 
         // The server vanished: the bus driver answers with NoReply; the late handler result goes nowhere.
         var error = await Assert.ThrowsAsync<BusErrorException>(() => pending.WaitAsync(Limit));
         Assert.Equal(BusErrorNames.NoReply, error.ErrorName);
-        await Task.Delay(400);
+        service.HeldRelease.SetResult();
+        await service.HeldReturned.Task.WaitAsync(Limit);
+        await Task.Delay(100);
+        Assert.True(service.Connection.Closed.IsCompleted);
     }
 
     [Fact]

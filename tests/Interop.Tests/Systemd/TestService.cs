@@ -24,6 +24,14 @@ internal sealed class TestService : IAsyncDisposable
 
     public BusMethodCall? LastCall { get; private set; }
 
+    /// <summary>Completes when a call to Held has reached its handler.</summary>
+    public TaskCompletionSource HeldStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Held's handler returns once this completes; <see cref="HeldReturned"/> completes right after.</summary>
+    public TaskCompletionSource HeldRelease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource HeldReturned { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public static async Task<TestService> StartAsync(PrivateDbusDaemon daemon)
     {
         var connection = await BusConnection.OpenAsync(BusAddress.FromString(daemon.Address));
@@ -35,6 +43,13 @@ internal sealed class TestService : IAsyncDisposable
             {
                 await Task.Delay(TimeSpan.FromMilliseconds((uint)call.Args[0]));
                 return ["slow"];
+            })
+            .Method("Held", "", "s", async _ =>
+            {
+                service!.HeldStarted.TrySetResult();
+                await service.HeldRelease.Task;
+                service.HeldReturned.TrySetResult();
+                return ["held"];
             })
             .Method("Fail", "ss", "", call => throw new BusErrorException((string)call.Args[0], (string)call.Args[1]))
             .Method("Crash", "", "", _ => throw new InvalidOperationException("boom"))
