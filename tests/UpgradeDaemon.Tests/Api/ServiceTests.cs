@@ -159,7 +159,9 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
             });
         var result = await _daemon.CliAsync("migrate", "prog", "--max-bandwidth", (48L << 20).ToString(), "--json");
         Assert.Equal("completed", Json(result).GetProperty("state").GetString());
-        await Task.Delay(200);
+        // The CLI saw the end through its own match; ours may be a moment behind on a loaded machine.
+        await Poll.UntilAsync(() => { lock (progress) return states.Contains("completed"); }, TimeSpan.FromSeconds(10),
+            "PropertiesChanged with State completed");
         lock (progress)
         {
             output.WriteLine($"progress seen: {string.Join(", ", progress.Select(p => p.ToString("0.0")))}");
@@ -213,11 +215,13 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
                     lines.Add(line);
             }
         });
-        await Task.Delay(500);
+        await Poll.UntilAsync(() => { lock (lines) return lines.Any(l => l.StartsWith("LMTICK ", StringComparison.Ordinal)); },
+            TimeSpan.FromSeconds(30), "the first tick from localmigrate console");
         var migrated = Json(await _daemon.CliAsync("migrate", "follow", "--json"));
         var afterSwitch = console.LastTick()!.Counter;
         await console.WaitForTicksAsync(afterSwitch, 50, TimeSpan.FromSeconds(30));
-        await Task.Delay(300);
+        await Poll.UntilAsync(() => { lock (lines) return lines.Any(l => l.Split(' ') is ["LMTICK", var n, _, _] && long.Parse(n) > afterSwitch + 20); },
+            TimeSpan.FromSeconds(30), "localmigrate console to print a tick from after the switch");
         follower.Kill();
         await reader;
         var ticks = lines.Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "LMTICK").Select(p => long.Parse(p[1])).ToList();
