@@ -127,7 +127,8 @@ internal sealed class BusLoop
 
         // A full fence, not a release store: x86 lets a plain store wait in the store buffer while the queue is read
         // below, so a Post in between would see the flag still set, skip the eventfd write, and its work would sit
-        // in the queue until some later Post (a call stuck for its whole timeout, seen once in 1000 pings).
+        // in the queue until some later Post (seen as a Peer.Ping left unanswered for its whole 25 s timeout, once in a few
+        // thousand calls).
         Interlocked.Exchange(ref _wakePending, 0);
 
         // Only what is queued now: work that posts more work must not starve the bus.
