@@ -215,16 +215,21 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
                     lines.Add(line);
             }
         });
-        await Poll.UntilAsync(() => { lock (lines) return lines.Any(l => l.StartsWith("LMTICK ", StringComparison.Ordinal)); },
-            TimeSpan.FromSeconds(30), "the first tick from localmigrate console");
+        // The tick counters the follower printed so far, in order.
+        List<long> Ticks()
+        {
+            lock (lines)
+                return lines.Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "LMTICK").Select(p => long.Parse(p[1])).ToList();
+        }
+        await Poll.UntilAsync(() => Ticks().Count > 0, TimeSpan.FromSeconds(30), "the first tick from localmigrate console");
         var migrated = Json(await _daemon.CliAsync("migrate", "follow", "--json"));
         var afterSwitch = console.LastTick()!.Counter;
         await console.WaitForTicksAsync(afterSwitch, 50, TimeSpan.FromSeconds(30));
-        await Poll.UntilAsync(() => { lock (lines) return lines.Any(l => l.Split(' ') is ["LMTICK", var n, _, _] && long.Parse(n) > afterSwitch + 20); },
-            TimeSpan.FromSeconds(30), "localmigrate console to print a tick from after the switch");
+        await Poll.UntilAsync(() => Ticks().Any(t => t > afterSwitch + 20), TimeSpan.FromSeconds(30),
+            "localmigrate console to print a tick from after the switch");
         follower.Kill();
         await reader;
-        var ticks = lines.Select(l => l.Split(' ')).Where(p => p.Length == 4 && p[0] == "LMTICK").Select(p => long.Parse(p[1])).ToList();
+        var ticks = Ticks();
         Assert.True(ticks.Count > 60, $"console printed {ticks.Count} ticks");
         Assert.Contains(ticks, t => t > afterSwitch + 20);
         Assert.Equal(ticks.Count, ticks.Distinct().Count());

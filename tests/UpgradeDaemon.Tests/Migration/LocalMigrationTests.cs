@@ -75,7 +75,8 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         var source = domain.Active!;
 
         var job = _engine.Migrations.Start("victim", MigrationKind.Local, new MigrationOptions { MaxBandwidth = 16L << 20 });
-        await WaitUntilAsync(() => job.Phase == MigrationPhase.Perform && job.DataTotal > 0 && job.Progress > 5, TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => job.Phase == MigrationPhase.Perform && job.DataTotal > 0 && job.Progress > 5, TimeSpan.FromSeconds(60),
+            "the copy to pass 5 % in Perform");
         var target = _engine.Registry.Shadow.Find("victim");
         Assert.NotNull(target);
         Assert.True(Signals.Kill(target.Process));
@@ -141,7 +142,8 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         var source = domain.Active!;
 
         var job = _engine.Migrations.Start("big", MigrationKind.Local, new MigrationOptions { MaxBandwidth = 32L << 20 });
-        await WaitUntilAsync(() => job.Phase == MigrationPhase.Perform && job.Progress > 2, TimeSpan.FromSeconds(60));
+        await Poll.UntilAsync(() => job.Phase == MigrationPhase.Perform && job.Progress > 2, TimeSpan.FromSeconds(60),
+            "the copy to pass 2 % in Perform");
         var cancelled = _engine.Migrations.Cancel("big");
         Assert.Same(job, cancelled);
         await job.Completion.WaitAsync(TimeSpan.FromSeconds(60));
@@ -180,16 +182,5 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         output.WriteLine($"old {source.Qmp.Greeting.Package} -> new {target.Qmp.Greeting.Package}: downtime {job.Stats.DowntimeMs} ms, total {job.Stats.TotalMs} ms");
         await console.WaitForTicksAsync(console.LastTick()!.Counter, 30, TimeSpan.FromSeconds(30));
         console.AssertContinuous();
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met in time");
-            await Task.Delay(20);
-        }
     }
 }
