@@ -1,87 +1,100 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
+using LocalMigrate.Contract.Client;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.Cli;
 
-/// <summary>Typed calls to localmigrated; D-Bus errors become one clear line and an exit code.</summary>
-internal sealed class DaemonClient(BusConnection bus) : IAsyncDisposable
+/// <summary>
+/// The CLI's view of localmigrated: the contract's typed calls (<see cref="DaemonConnection"/>), with every D-Bus
+/// error turned into one clear line and an exit code.
+/// </summary>
+internal sealed class DaemonClient(DaemonConnection connection, CancellationToken interrupted) : IAsyncDisposable
 {
-    public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(120);
+    public DaemonConnection Connection => connection;
 
-    public BusConnection Bus => bus;
+    /// <summary>Cancelled when the user presses Ctrl-C.</summary>
+    public CancellationToken Interrupted => interrupted;
 
-    public static async Task<DaemonClient> ConnectAsync(string busName, CancellationToken cancellationToken)
+    public static async Task<DaemonClient> ConnectAsync(string bus, CancellationToken interrupted)
     {
-        BusAddress address;
         try
         {
-            address = BusAddress.Parse(busName);
+            return new DaemonClient(await DaemonConnection.ConnectAsync(bus, interrupted).ConfigureAwait(false), interrupted);
         }
         catch (ArgumentException e)
         {
             throw new CliException(ExitCodes.Usage, $"--bus: {e.Message}");
         }
-        try
-        {
-            return new DaemonClient(await BusConnection.OpenAsync(address, cancellationToken).ConfigureAwait(false));
-        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new CliException(ExitCodes.DaemonNotRunning, $"cannot reach the {address} D-Bus: {e.Message}");
+            throw new CliException(ExitCodes.DaemonNotRunning, $"cannot reach the {bus} D-Bus: {e.Message}");
         }
     }
 
-    public async Task<object[]> CallAsync(string path, string iface, string member, string signature, params object?[] args)
+    /// <summary>Runs one or more calls; their D-Bus errors become a <see cref="CliException"/>.</summary>
+    public async Task<T> Run<T>(Func<DaemonConnection, Task<T>> calls)
     {
         try
         {
-            return await bus.CallAsync(BusContract.ServiceName, path, iface, member, signature, args, timeout: CallTimeout).ConfigureAwait(false);
+            return await calls(connection).ConfigureAwait(false);
         }
-        catch (BusErrorException e)
+        catch (DBusErrorReplyException e)
         {
             throw Translate(e);
         }
-        catch (TimeoutException e)
+        catch (TimeoutException)
         {
-            throw new CliException(ExitCodes.Failed, $"localmigrated did not answer: {e.Message}");
+            throw new CliException(ExitCodes.Failed, $"localmigrated did not answer within {DaemonConnection.CallTimeout.TotalSeconds:0} s");
+        }
+        catch (DBusConnectionException e)
+        {
+            throw new CliException(ExitCodes.DaemonNotRunning, $"lost the connection to the D-Bus: {e.Message}");
         }
     }
 
-    public async Task<string> DomainPathAsync(string name) =>
-        ((BusObjectPath)(await CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "GetDomain", "s", name).ConfigureAwait(false))[0]).Value;
-
-    public async Task<IReadOnlyDictionary<string, object>> GetAllAsync(string path, string iface) =>
-        (IReadOnlyDictionary<string, object>)(await CallAsync(path, BusContract.PropertiesInterface, "GetAll", "s", iface).ConfigureAwait(false))[0];
-
-    public async Task<DomainInfo> DomainAsync(string name) =>
-        DomainInfo.From(await GetAllAsync(await DomainPathAsync(name).ConfigureAwait(false), BusContract.DomainInterface).ConfigureAwait(false));
-
-    public async Task<IReadOnlyList<DomainInfo>> DomainsAsync()
+    public Task Run(Func<DaemonConnection, Task> calls) => Run(async c =>
     {
-        var paths = (BusObjectPath[])(await CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "ListDomains", "").ConfigureAwait(false))[0];
+        await calls(c).ConfigureAwait(false);
+        return true;
+    });
+
+    public Task<string> DomainPathAsync(string name) => Run(c => c.Manager.GetDomainAsync(name));
+
+    public async Task<DomainInfo> DomainAsync(string name)
+    {
+        var path = await DomainPathAsync(name).ConfigureAwait(false);
+        return DomainInfo.From(await Run(c => c.Domain(path).GetAllAsync()).ConfigureAwait(false));
+    }
+
+    public Task<IReadOnlyList<DomainInfo>> DomainsAsync() => Run<IReadOnlyList<DomainInfo>>(async c =>
+    {
+        var paths = await c.Manager.ListDomainsAsync().ConfigureAwait(false);
         // All at once: one round trip's latency instead of one per domain, which a loaded host makes expensive.
-        var properties = await Task.WhenAll(paths.Select(p => GetAllAsync(p.Value, BusContract.DomainInterface))).ConfigureAwait(false);
+        var properties = await Task.WhenAll(paths.Select(p => c.Domain(p).GetAllAsync())).ConfigureAwait(false);
         return properties.Select(DomainInfo.From).ToList();
-    }
+    });
 
-    public async Task<JobInfo> JobAsync(string path) =>
-        JobInfo.From(path, await GetAllAsync(path, BusContract.JobInterface).ConfigureAwait(false));
+    public Task<JobInfo> JobAsync(string path) => Run(async c => JobInfo.From(path, await c.Job(path).GetAllAsync().ConfigureAwait(false)));
 
-    public async Task<IReadOnlyList<JobInfo>> JobsAsync()
+    public Task<IReadOnlyList<JobInfo>> JobsAsync() => Run<IReadOnlyList<JobInfo>>(async c =>
     {
-        var paths = (BusObjectPath[])(await CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "ListJobs", "").ConfigureAwait(false))[0];
-        return await Task.WhenAll(paths.Select(p => JobAsync(p.Value))).ConfigureAwait(false);
-    }
+        var paths = await c.Manager.ListJobsAsync().ConfigureAwait(false);
+        return await Task.WhenAll(paths.Select(async p => JobInfo.From(p, await c.Job(p).GetAllAsync().ConfigureAwait(false)))).ConfigureAwait(false);
+    });
 
-    private static CliException Translate(BusErrorException e) => e.ErrorName switch
+    private static CliException Translate(DBusErrorReplyException e) => e.ErrorName switch
     {
-        BusContract.Errors.AccessDenied or "org.freedesktop.DBus.Error.AccessDenied" => new CliException(ExitCodes.AccessDenied, e.Message),
-        BusContract.Errors.NoSuchDomain => new CliException(ExitCodes.NoSuchDomain, e.Message),
-        BusContract.Errors.InvalidArgument or BusContract.Errors.InvalidDefinition => new CliException(ExitCodes.Usage, e.Message),
-        "org.freedesktop.DBus.Error.ServiceUnknown" or "org.freedesktop.DBus.Error.NameHasNoOwner" =>
+        BusContract.Errors.AccessDenied or BusContract.StandardErrors.AccessDenied => new CliException(ExitCodes.AccessDenied, e.ErrorMessage),
+        BusContract.Errors.NoSuchDomain => new CliException(ExitCodes.NoSuchDomain, e.ErrorMessage),
+        BusContract.Errors.InvalidArgument or BusContract.Errors.InvalidDefinition => new CliException(ExitCodes.Usage, e.ErrorMessage),
+        BusContract.StandardErrors.ServiceUnknown or BusContract.StandardErrors.NameHasNoOwner =>
             new CliException(ExitCodes.DaemonNotRunning, "localmigrated is not running (no owner of org.localmigrate1 on this bus)"),
-        _ => new CliException(ExitCodes.Failed, e.Message),
+        _ => new CliException(ExitCodes.Failed, e.ErrorMessage),
     };
 
-    public ValueTask DisposeAsync() => bus.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        connection.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

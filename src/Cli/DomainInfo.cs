@@ -1,3 +1,6 @@
+using LocalMigrate.Contract;
+using Tmds.DBus.Protocol;
+
 namespace LocalMigrate.Cli;
 
 /// <summary>A Domain object's properties, as the CLI shows them.</summary>
@@ -6,15 +9,14 @@ internal sealed record DomainInfo(
     string RuntimeDirectory, bool Stale, IReadOnlyList<string> StaleReasons, string Machine, uint MemoryMiB,
     string MemoryBacking, string Job, string LastJob, string ConsoleLog)
 {
-    public static DomainInfo From(IReadOnlyDictionary<string, object> p) => new(
-        Get<string>(p, "Name"), Get<string>(p, "Uuid"), Get<string>(p, "State"), Get<uint>(p, "Pid"),
-        Get<string>(p, "QemuBinary"), Get<string>(p, "QemuVersion"), Get<string>(p, "InstanceId"),
-        Get<string>(p, "RuntimeDirectory"), Get<bool>(p, "Stale"), Get<string[]>(p, "StaleReasons"),
-        Get<string>(p, "Machine"), Get<uint>(p, "MemoryMiB"), Get<string>(p, "MemoryBacking"),
-        p["Job"].ToString()!, p["LastJob"].ToString()!, Get<string>(p, "ConsoleLog"));
-
-    internal static T Get<T>(IReadOnlyDictionary<string, object> properties, string name) =>
-        properties.TryGetValue(name, out var value) && value is T typed
-            ? typed
-            : throw new CliException(ExitCodes.Failed, $"the daemon sent no {name} of type {typeof(T).Name}: is it a matching version?");
+    public static DomainInfo From(IReadOnlyDictionary<string, VariantValue> p)
+    {
+        var read = new PropertyReader(p);
+        return new(
+            read.String(DomainContract.DomainName), read.String(DomainContract.Uuid), read.String(DomainContract.State), read.UInt32(DomainContract.Pid),
+            read.String(DomainContract.QemuBinary), read.String(DomainContract.QemuVersion), read.String(DomainContract.InstanceId),
+            read.String(DomainContract.RuntimeDirectory), read.Bool(DomainContract.Stale), read.Strings(DomainContract.StaleReasons),
+            read.String(DomainContract.Machine), read.UInt32(DomainContract.MemoryMiB), read.String(DomainContract.MemoryBacking),
+            read.ObjectPath(DomainContract.Job), read.ObjectPath(DomainContract.LastJob), read.String(DomainContract.ConsoleLog));
+    }
 }

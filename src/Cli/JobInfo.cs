@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using LocalMigrate.Contract;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.Cli;
 
@@ -8,15 +10,20 @@ internal sealed record JobInfo(
     ulong DataRemaining, ulong DowntimeMs, ulong TotalMs, ulong TransferredBytes, uint SourcePid, uint TargetPid,
     string SourceVersion, string TargetVersion, string Error)
 {
-    public bool IsRunning => State == "running";
+    public bool IsRunning => State == BusContract.JobStates.Running;
 
-    public static JobInfo From(string path, IReadOnlyDictionary<string, object> p) => new(path,
-        DomainInfo.Get<string>(p, "Id"), DomainInfo.Get<string>(p, "Domain"), DomainInfo.Get<string>(p, "Kind"),
-        DomainInfo.Get<string>(p, "Phase"), DomainInfo.Get<string>(p, "State"), DomainInfo.Get<double>(p, "Progress"),
-        DomainInfo.Get<ulong>(p, "DataTotal"), DomainInfo.Get<ulong>(p, "DataRemaining"), DomainInfo.Get<ulong>(p, "DowntimeMs"),
-        DomainInfo.Get<ulong>(p, "TotalMs"), DomainInfo.Get<ulong>(p, "TransferredBytes"), DomainInfo.Get<uint>(p, "SourcePid"),
-        DomainInfo.Get<uint>(p, "TargetPid"), DomainInfo.Get<string>(p, "SourceVersion"), DomainInfo.Get<string>(p, "TargetVersion"),
-        DomainInfo.Get<string>(p, "Error"));
+    public bool IsCompleted => State == BusContract.JobStates.Completed;
+
+    public static JobInfo From(string path, IReadOnlyDictionary<string, VariantValue> p)
+    {
+        var read = new PropertyReader(p);
+        return new(path,
+            read.String(JobContract.Id), read.String(JobContract.Domain), read.String(JobContract.Kind), read.String(JobContract.Phase),
+            read.String(JobContract.State), read.Double(JobContract.Progress), read.UInt64(JobContract.DataTotal),
+            read.UInt64(JobContract.DataRemaining), read.UInt64(JobContract.DowntimeMs), read.UInt64(JobContract.TotalMs),
+            read.UInt64(JobContract.TransferredBytes), read.UInt32(JobContract.SourcePid), read.UInt32(JobContract.TargetPid),
+            read.String(JobContract.SourceVersion), read.String(JobContract.TargetVersion), read.String(JobContract.Error));
+    }
 
     /// <summary>The result document of --json (DESIGN.md: downtimeMs, totalMs, transferredBytes, sourcePid, targetPid, phase).</summary>
     public JsonObject ToJson() => new()

@@ -1,5 +1,4 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 
 namespace LocalMigrate.Cli;
 
@@ -15,7 +14,7 @@ internal sealed class JobWatcher : IAsyncDisposable
     private readonly DaemonClient _client;
     private readonly SemaphoreSlim _changed = new(0);
     private readonly HashSet<string> _changedPaths = new(StringComparer.Ordinal);
-    private IAsyncDisposable? _match;
+    private IDisposable? _match;
 
     private JobWatcher(DaemonClient client) => _client = client;
 
@@ -23,9 +22,8 @@ internal sealed class JobWatcher : IAsyncDisposable
     public static async Task<JobWatcher> SubscribeAsync(DaemonClient client)
     {
         var watcher = new JobWatcher(client);
-        watcher._match = await client.Bus.AddMatchAsync(
-            $"type='signal',sender='{BusContract.ServiceName}',interface='{BusContract.PropertiesInterface}',member='PropertiesChanged',path_namespace='/org/localmigrate1/job'",
-            watcher.OnChanged).ConfigureAwait(false);
+        watcher._match = await client.Run(c => c.WatchPropertiesChangedAsync(BusContract.JobPathPrefix.TrimEnd('/'), watcher.OnChanged))
+            .ConfigureAwait(false);
         return watcher;
     }
 
@@ -52,16 +50,16 @@ internal sealed class JobWatcher : IAsyncDisposable
         }
     }
 
-    private void OnChanged(BusSignal signal)
+    private void OnChanged(string path)
     {
         lock (_changedPaths)
-            _changedPaths.Add(signal.Path);
+            _changedPaths.Add(path);
         _changed.Release();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        if (_match is not null)
-            await _match.DisposeAsync().ConfigureAwait(false);
+        _match?.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 
 namespace LocalMigrate.Cli.Commands;
 
@@ -22,9 +21,9 @@ internal static class DefineCommand
             {
                 throw new CliException(ExitCodes.Usage, $"FILE: cannot read {path}: {e.Message}");
             }
-            var result = await client.CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "Define", "s", json).ConfigureAwait(false);
-            var domain = await client.GetAllAsync(((BusObjectPath)result[0]).Value, BusContract.DomainInterface).ConfigureAwait(false);
-            Console.WriteLine($"defined {domain["Name"]} (uuid {domain["Uuid"]}, machine {domain["Machine"]})");
+            var domain = DomainInfo.From(await client.Run(async c => await c.Domain(await c.Manager.DefineAsync(json).ConfigureAwait(false)).GetAllAsync()
+                .ConfigureAwait(false)).ConfigureAwait(false));
+            Console.WriteLine($"defined {domain.Name} (uuid {domain.Uuid}, machine {domain.Machine})");
             return ExitCodes.Ok;
         }));
         return command;

@@ -1,3 +1,4 @@
+using LocalMigrate.Contract.Client;
 using System.CommandLine;
 using LocalMigrate.Contract;
 
@@ -6,11 +7,13 @@ namespace LocalMigrate.Cli.Commands;
 /// <summary>The one-call commands on a domain: undefine, start, stop, cancel.</summary>
 internal static class LifecycleCommands
 {
-    public static Command Undefine(Option<string> bus) => Simple(bus, "undefine", "remove a stopped domain's definition", "Undefine", "undefined");
+    public static Command Undefine(Option<string> bus) =>
+        Simple(bus, "undefine", "remove a stopped domain's definition", d => d.UndefineAsync(), "undefined");
 
-    public static Command Start(Option<string> bus) => Simple(bus, "start", "boot a domain", "Start", "started");
+    public static Command Start(Option<string> bus) => Simple(bus, "start", "boot a domain", d => d.StartAsync(), "started");
 
-    public static Command Cancel(Option<string> bus) => Simple(bus, "cancel", "cancel the running migration; the source keeps running", "Cancel", "cancel requested for");
+    public static Command Cancel(Option<string> bus) =>
+        Simple(bus, "cancel", "cancel the running migration; the source keeps running", d => d.CancelAsync(), "cancel requested for");
 
     public static Command Stop(Option<string> bus)
     {
@@ -20,21 +23,21 @@ internal static class LifecycleCommands
         command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
         {
             var path = await client.DomainPathAsync(parsed.GetValue(name)!).ConfigureAwait(false);
-            await client.CallAsync(path, BusContract.DomainInterface, "Stop", "b", parsed.GetValue(force)).ConfigureAwait(false);
+            await client.Run(c => c.Domain(path).StopAsync(parsed.GetValue(force))).ConfigureAwait(false);
             Console.WriteLine($"stopped {parsed.GetValue(name)}");
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    private static Command Simple(Option<string> bus, string verb, string description, string member, string done)
+    private static Command Simple(Option<string> bus, string verb, string description, Func<DomainClient, Task> call, string done)
     {
         var name = new Argument<string>("NAME");
         var command = new Command(verb, description) { name };
         command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
         {
             var path = await client.DomainPathAsync(parsed.GetValue(name)!).ConfigureAwait(false);
-            await client.CallAsync(path, BusContract.DomainInterface, member, "").ConfigureAwait(false);
+            await client.Run(c => call(c.Domain(path))).ConfigureAwait(false);
             Console.WriteLine($"{done} {parsed.GetValue(name)}");
             return ExitCodes.Ok;
         }));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tmds.DBus.Protocol;
 using LocalMigrate.Contract;
 
 namespace LocalMigrate.Cli.Commands;
@@ -21,17 +22,17 @@ internal sealed class MigrateOptionArguments
         command.Options.Add(Json);
     }
 
-    public Dictionary<string, object> ToDictionary(ParseResult parsed)
+    public Dictionary<string, VariantValue> ToDictionary(ParseResult parsed)
     {
-        var options = new Dictionary<string, object>();
+        var options = new Dictionary<string, VariantValue>();
         if (parsed.GetValue(TargetBinary) is { } binary)
-            options[BusContract.MigrateOptions.TargetBinary] = Path.GetFullPath(binary);
+            options[BusContract.MigrateOptions.TargetBinary] = VariantValue.String(Path.GetFullPath(binary));
         if (parsed.GetValue(MaxBandwidth) is { } bandwidth)
-            options[BusContract.MigrateOptions.MaxBandwidth] = bandwidth;
+            options[BusContract.MigrateOptions.MaxBandwidth] = VariantValue.UInt64(bandwidth);
         if (parsed.GetValue(DowntimeLimit) is { } downtime)
-            options[BusContract.MigrateOptions.DowntimeLimitMs] = downtime;
+            options[BusContract.MigrateOptions.DowntimeLimitMs] = VariantValue.UInt32(downtime);
         if (parsed.GetValue(Timeout) is { } timeout)
-            options[BusContract.MigrateOptions.TimeoutSeconds] = timeout;
+            options[BusContract.MigrateOptions.TimeoutSeconds] = VariantValue.UInt32(timeout);
         return options;
     }
 }

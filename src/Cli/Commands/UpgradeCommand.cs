@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.CommandLine;
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.Cli.Commands;
 
@@ -28,18 +28,17 @@ internal static class UpgradeCommand
         {
             var migrateOptions = options.ToDictionary(parsed);
             if (parsed.GetValue(parallel) is { } n)
-                migrateOptions["parallel"] = n;
+                migrateOptions[BusContract.MigrateOptions.Parallel] = VariantValue.UInt32(n);
             await using var watcher = await JobWatcher.SubscribeAsync(client).ConfigureAwait(false);
-            var reply = await client.CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "Upgrade", "asba{sv}",
-                parsed.GetValue(names) ?? [], parsed.GetValue(stale), migrateOptions).ConfigureAwait(false);
-            var paths = ((BusObjectPath[])reply[0]).Select(p => p.Value).ToList();
+            var paths = await client.Run(c => c.Manager.UpgradeAsync(parsed.GetValue(names) ?? [], parsed.GetValue(stale), migrateOptions))
+                .ConfigureAwait(false);
             var json = parsed.GetValue(options.Json);
-            var jobs = paths.Count == 0 ? [] : await ProgressDisplay.FollowAsync(watcher, paths, showProgress: !json).ConfigureAwait(false);
+            var jobs = paths.Length == 0 ? [] : await ProgressDisplay.FollowAsync(watcher, paths, showProgress: !json).ConfigureAwait(false);
             if (json)
             {
                 Output.WriteJson(new JsonObject
                 {
-                    ["upgraded"] = jobs.Count(j => j.State == "completed"), ["failed"] = jobs.Count(j => j.State != "completed"),
+                    ["upgraded"] = jobs.Count(j => j.IsCompleted), ["failed"] = jobs.Count(j => !j.IsCompleted),
                     ["jobs"] = Output.Array(jobs, j => j.ToJson()),
                 });
             }
@@ -53,7 +52,7 @@ internal static class UpgradeCommand
                     [j.Domain, j.State, j.SourcePid == 0 ? "-" : j.SourcePid.ToString(), j.SourceVersion, j.TargetPid == 0 ? "-" : j.TargetPid.ToString(),
                      j.TargetVersion, $"{j.DowntimeMs} ms", $"{j.TotalMs} ms", j.Error]));
             }
-            var failed = jobs.Count(j => j.State != "completed");
+            var failed = jobs.Count(j => !j.IsCompleted);
             if (failed > 0)
                 throw new CliException(ExitCodes.Failed, $"{failed} of {jobs.Count} upgrades failed; the others completed");
             return ExitCodes.Ok;

@@ -37,6 +37,10 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int stat(string path, byte* buffer);
 
+    // fstat(2), glibc 2.33+; same struct stat layout as stat above.
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fstat(int fd, byte* buffer);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial long syscall(long number, long arg1, long arg2);
 

@@ -1,5 +1,4 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 

@@ -1,50 +1,64 @@
 using System.Threading.Channels;
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
+using LocalMigrate.Contract.Client;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Hosting;
 using LocalMigrate.UpgradeDaemon.Migration;
 using LocalMigrate.UpgradeDaemon.Upgrade;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
 
 /// <summary>
-/// Serves org.localmigrate1: the Manager, one Domain object per domain (added and removed as domains come
-/// and go, announced through the ObjectManager), one Job object per migration. The bus name is requested
-/// last, so a client that finds the name finds every object. Engine changes reach the bus in order through
-/// one channel: the engine never waits for the bus.
+/// Serves org.localmigrate1 with Tmds.DBus.Protocol: the Manager, one Domain object per domain and one Job object
+/// per migration (this class is the one place that exports and removes them, announcing each through the
+/// ObjectManager). Objects are exported on the engine's thread as the engine creates them, so a path handed to a
+/// caller always answers; property changes are computed and sent by one forwarder, so the engine never waits for the
+/// bus and announcements keep their order. The bus name is requested last, so a client that finds the name finds
+/// every object.
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
     MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
     ILogger<ApiServer> logger) : IHostedService
 {
-    private readonly Channel<Domain> _changes = Channel.CreateUnbounded<Domain>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Dictionary<string, IAsyncDisposable> _domainObjects = new(StringComparer.Ordinal);
-    private readonly CallerPolicy _policy = new(options);
-    private JobObjects? _jobs;
-    private BusConnection? _bus;
+    private readonly Channel<ExportedObject> _changed = Channel.CreateUnbounded<ExportedObject>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Lock _exportGate = new();
+    private DBusConnection? _bus;
+    private BusObjectTree? _tree;
+    private CallerPolicy? _policy;
     private Task? _forwarder;
     private volatile bool _stopping;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var bus = await BusConnection.OpenAsync(BusAddress.Parse(arguments.Bus), cancellationToken).ConfigureAwait(false);
+        var address = BusAddresses.Resolve(arguments.Bus);
+        var bus = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false, OnException = OnBusException });
+        await bus.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
         _bus = bus;
-        _jobs = new JobObjects(migrations, _policy);
-        _jobs.Attach(bus);
-        await bus.AddObjectManagerAsync(BusContract.ManagerPath).ConfigureAwait(false);
-        await bus.AddObjectAsync(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, _policy, _jobs))
-            .ConfigureAwait(false);
-        registry.Changed += domain => _changes.Writer.TryWrite(domain);
-        foreach (var domain in registry.List())
-            await ExportDomainAsync(bus, domain).ConfigureAwait(false);
+        var credentials = new CallerCredentials(bus);
+        await credentials.StartAsync().ConfigureAwait(false);
+        _policy = new CallerPolicy(options, credentials);
+        _tree = new BusObjectTree(logger);
+        _tree.Add(new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, _policy)));
+        lock (_exportGate)
+        {
+            registry.Changed += OnDomainChanged;
+            migrations.JobAdded += OnJobAdded;
+            foreach (var domain in registry.List())
+                Export(domain);
+            foreach (var job in migrations.Jobs())
+                Export(job);
+        }
+        bus.AddMethodHandler(_tree);
         _forwarder = Task.Run(() => ForwardChangesAsync(bus));
-        await bus.RequestNameAsync(BusContract.ServiceName, cancellationToken).ConfigureAwait(false);
-        LogServing(BusContract.ServiceName, bus.Address.ToString(), bus.UniqueName);
+        // Without replacement: a second daemon on the same bus must fail, not take the API from the first.
+        if (!await bus.TryRequestNameAsync(BusContract.ServiceName, RequestNameOptions.None).ConfigureAwait(false))
+            throw new InvalidOperationException($"{BusContract.ServiceName} is already owned on {address}: is another localmigrated running?");
+        LogServing(BusContract.ServiceName, address, bus.UniqueName ?? "?");
         // A daemon that lost its bus can serve nobody: exit (non-zero), so systemd restarts it; the VMs run on.
-        _ = bus.Closed.ContinueWith(_ =>
+        _ = bus.DisconnectedAsync().ContinueWith(_ =>
         {
             if (!_stopping)
             {
@@ -58,60 +72,100 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        _changes.Writer.TryComplete();
+        registry.Changed -= OnDomainChanged;
+        migrations.JobAdded -= OnJobAdded;
+        _changed.Writer.TryComplete();
         if (_forwarder is not null)
             await _forwarder.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        if (_bus is not null)
-            await _bus.DisposeAsync().ConfigureAwait(false);
+        _bus?.Dispose();
     }
 
-    private async Task ForwardChangesAsync(BusConnection bus)
+    private void OnBusException(DBusConnection.ExceptionContext context)
     {
-        await foreach (var domain in _changes.Reader.ReadAllAsync().ConfigureAwait(false))
+        // A handler's or signal reader's exception is that call's problem, never a reason to drop the connection
+        // (Tmds.DBus.Protocol's default); the dispatcher already answered it with an error.
+        if (context.Source != DBusConnection.ExceptionSource.ConnectionFailed)
         {
-            try
+            context.DisconnectConnection = false;
+            LogBusHandlerFailed(context.Source.ToString(), context.Exception);
+        }
+    }
+
+    private void OnDomainChanged(Domain domain)
+    {
+        lock (_exportGate)
+        {
+            var path = BusContract.DomainPath(domain.Name);
+            var exported = _tree!.Find(path);
+            var present = registry.Find(domain.Name) == domain;
+            if (present && exported is null)
+                Export(domain);
+            else if (!present && exported is not null && _tree.Remove(path, out var removed))
+                BusSignals.InterfacesRemoved(_bus!, removed!);
+            else if (exported is not null)
+                _changed.Writer.TryWrite(exported);
+        }
+    }
+
+    private void OnJobAdded(MigrationJob job)
+    {
+        lock (_exportGate)
+        {
+            Export(job);
+            // Jobs the engine no longer lists (it keeps the most recent ones) leave the bus with them.
+            var listed = migrations.Jobs().Select(j => BusContract.JobPath(j.Id)).Append(BusContract.JobPath(job.Id)).ToHashSet(StringComparer.Ordinal);
+            foreach (var old in _tree!.Below(BusContract.JobPathPrefix.TrimEnd('/')).Where(o => !listed.Contains(o.Path)).ToList())
             {
-                var path = BusContract.DomainPath(domain.Name);
-                var present = registry.Find(domain.Name) == domain;
-                var exported = _domainObjects.ContainsKey(domain.Name);
-                if (present && !exported)
-                {
-                    await ExportDomainAsync(bus, domain).ConfigureAwait(false);
-                    await bus.EmitObjectAddedAsync(path).ConfigureAwait(false);
-                }
-                else if (!present && exported)
-                {
-                    await bus.EmitObjectRemovedAsync(path).ConfigureAwait(false);
-                    await _domainObjects[domain.Name].DisposeAsync().ConfigureAwait(false);
-                    _domainObjects.Remove(domain.Name);
-                }
-                else if (present)
-                {
-                    await bus.EmitPropertiesChanged(path, BusContract.DomainInterface, DomainObject.ChangingProperties).ConfigureAwait(false);
-                }
-                if (domain.Job is { } job)
-                    await _jobs!.ExportAsync(job).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is BusClosedException or BusErrorException or InvalidOperationException)
-            {
-                LogForwardFailed(domain.Name, e.Message);
+                if (_tree.Remove(old.Path, out var removed))
+                    BusSignals.InterfacesRemoved(_bus!, removed!);
             }
         }
     }
 
-    private async Task ExportDomainAsync(BusConnection bus, Domain domain)
+    private void Export(Domain domain)
     {
-        var handle = await bus.AddObjectAsync(BusContract.DomainPath(domain.Name),
-            DomainObject.Build(domain, domains, migrations, stale, launcher, _policy, _jobs!)).ConfigureAwait(false);
-        _domainObjects[domain.Name] = handle;
+        var exported = new ExportedObject(BusContract.DomainPath(domain.Name), DomainObject.Build(domain, domains, migrations, stale, launcher, _policy!));
+        if (!_tree!.Add(exported))
+            return;
+        exported.MarkAnnounced();
+        BusSignals.InterfacesAdded(_bus!, exported);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {ServiceName} on the {Bus} bus as {UniqueName}")]
+    private void Export(MigrationJob job)
+    {
+        var exported = new ExportedObject(BusContract.JobPath(job.Id), JobObject.Build(job, _policy!));
+        if (!_tree!.Add(exported))
+            return;
+        exported.MarkAnnounced();
+        job.Changed += (_, _) => _changed.Writer.TryWrite(exported);
+        BusSignals.InterfacesAdded(_bus!, exported);
+    }
+
+    private async Task ForwardChangesAsync(DBusConnection bus)
+    {
+        await foreach (var exported in _changed.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                exported.Announce((changed, invalidated) =>
+                    BusSignals.PropertiesChanged(bus, exported.Path, exported.Interface.Contract.Name, changed, invalidated));
+            }
+            catch (Exception e)
+            {
+                LogForwardFailed(exported.Path, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {ServiceName} on {Bus} as {UniqueName}")]
     private partial void LogServing(string serviceName, string bus, string uniqueName);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Lost the D-Bus connection; exiting so the service manager restarts the daemon (VMs keep running)")]
     private partial void LogBusLost();
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: change not forwarded to D-Bus: {Reason}")]
-    private partial void LogForwardFailed(string domainName, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: change not announced on D-Bus: {Reason}")]
+    private partial void LogForwardFailed(string path, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "D-Bus {Source} failed; the connection stays up")]
+    private partial void LogBusHandlerFailed(string source, Exception exception);
 }

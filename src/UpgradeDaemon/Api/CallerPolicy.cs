@@ -1,23 +1,23 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Hosting;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
 
 /// <summary>
-/// Who may change things. The bus is opened by address, so sd-bus treats it as untrusted and every method is
-/// UNPRIVILEGED: the daemon checks the caller's uid itself. Reads are open to all; mutating calls need uid 0,
+/// Who may change things. The bus policy lets anyone call (systemd1 does the same); the daemon checks the caller's
+/// uid itself (<see cref="CallerCredentials"/>). Reads are open to all; mutating calls need uid 0,
 /// a uid in <c>allowedUids</c>, or membership of a group in <c>allowedGroups</c> (primary or supplementary,
 /// from /etc/passwd and /etc/group, read at each call so a change applies without restart).
 /// </summary>
-internal sealed class CallerPolicy(DaemonOptions options)
+internal sealed class CallerPolicy(DaemonOptions options, CallerCredentials credentials)
 {
-    public void RequireMutate(BusMethodCall call)
+    public async Task RequireMutateAsync(BusCall call)
     {
-        if (MayMutate(call.SenderUid))
+        var uid = await credentials.UidOfAsync(call.Sender).ConfigureAwait(false);
+        if (MayMutate(uid))
             return;
         throw new BusErrorException(BusContract.Errors.AccessDenied,
-            $"{call.Member} needs root (or a uid/group allowed in localmigrated.json); caller uid is {call.SenderUid}");
+            $"{call.Member} needs root (or a uid/group allowed in localmigrated.json); caller uid is {uid}");
     }
 
     public bool MayMutate(uint uid)

@@ -1,72 +1,72 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using LocalMigrate.UpgradeDaemon.Upgrade;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
 
-/// <summary><c>org.localmigrate1.Domain</c> for one domain, at <see cref="BusContract.DomainPath"/>.</summary>
+/// <summary><see cref="DomainContract"/> for one domain, at <see cref="BusContract.DomainPath"/>.</summary>
 internal static class DomainObject
 {
-    public static readonly string[] ChangingProperties = ["State", "Pid", "QemuBinary", "QemuVersion", "InstanceId", "RuntimeDirectory", "Job", "LastJob", "Stale", "StaleReasons"];
-
-    public static BusInterface Build(Domain domain, DomainService domains, MigrationService migrations, StaleDetector stale,
-        InstanceLauncher launcher, CallerPolicy policy, JobObjects jobs)
+    public static ExportedInterface Build(Domain domain, DomainService domains, MigrationService migrations, StaleDetector stale,
+        InstanceLauncher launcher, CallerPolicy policy)
     {
         var name = domain.Name;
-        return new BusInterfaceBuilder(BusContract.DomainInterface)
-            .Property("Name", "s", () => name, BusPropertyFlags.Const)
-            .Property("Uuid", "s", () => domain.Definition.Uuid.ToString("D"), BusPropertyFlags.Const)
-            .Property("State", "s", () => domain.State.ToString().ToLowerInvariant(), BusPropertyFlags.EmitsChange)
-            .Property("Pid", "u", () => (uint)(domain.Active?.Pid ?? 0), BusPropertyFlags.EmitsChange)
-            .Property("QemuBinary", "s", () => domain.Active?.Binary ?? "", BusPropertyFlags.EmitsChange)
-            .Property("QemuVersion", "s", () => domain.Active?.QemuPackageVersion ?? "", BusPropertyFlags.EmitsChange)
-            .Property("InstanceId", "s", () => domain.Active?.InstanceId ?? "", BusPropertyFlags.EmitsChange)
-            .Property("RuntimeDirectory", "s", () => domain.Active?.Paths.Directory ?? "", BusPropertyFlags.EmitsChange)
-            .Property("Stale", "b", () => stale.Check(domain).IsStale, BusPropertyFlags.EmitsInvalidation)
-            .Property("StaleReasons", "as", () => stale.Check(domain).Reasons.ToArray(), BusPropertyFlags.EmitsInvalidation)
-            .Property("ConsoleLog", "s", () => launcher.ConsoleLogOf(name), BusPropertyFlags.Const)
-            .Property("Machine", "s", () => domain.Definition.Machine, BusPropertyFlags.Const)
-            .Property("MemoryMiB", "u", () => (uint)domain.Definition.MemoryMiB, BusPropertyFlags.Const)
-            .Property("MemoryBacking", "s", () => domain.Definition.MemoryBacking.ToString().ToLowerInvariant(), BusPropertyFlags.Const)
-            .Property("Job", "o", () => new BusObjectPath(domain.Job is { } j ? BusContract.JobPath(j.Id) : "/"), BusPropertyFlags.EmitsChange)
-            .Property("LastJob", "o", () => new BusObjectPath(domain.LastJob is { } j ? BusContract.JobPath(j.Id) : "/"), BusPropertyFlags.EmitsChange)
-            .Method("Start", "", "", call => ApiErrors.Guard(async () =>
+        var consoleLog = launcher.ConsoleLogOf(name);
+        return new ExportedInterface(DomainContract.Interface)
+            .Get(DomainContract.DomainName, () => VariantValue.String(name))
+            .Get(DomainContract.Uuid, () => VariantValue.String(domain.Definition.Uuid.ToString("D")))
+            .Get(DomainContract.State, () => VariantValue.String(ContractStrings.Of(domain.State)))
+            .Get(DomainContract.Pid, () => VariantValue.UInt32((uint)(domain.Active?.Pid ?? 0)))
+            .Get(DomainContract.QemuBinary, () => VariantValue.String(domain.Active?.Binary ?? ""))
+            .Get(DomainContract.QemuVersion, () => VariantValue.String(domain.Active?.QemuPackageVersion ?? ""))
+            .Get(DomainContract.InstanceId, () => VariantValue.String(domain.Active?.InstanceId ?? ""))
+            .Get(DomainContract.RuntimeDirectory, () => VariantValue.String(domain.Active?.Paths.Directory ?? ""))
+            .Get(DomainContract.Stale, () => VariantValue.Bool(stale.Check(domain).IsStale))
+            .Get(DomainContract.StaleReasons, () => VariantValue.Array(stale.Check(domain).Reasons.ToArray()))
+            .Get(DomainContract.ConsoleLog, () => VariantValue.String(consoleLog))
+            .Get(DomainContract.Machine, () => VariantValue.String(domain.Definition.Machine))
+            .Get(DomainContract.MemoryMiB, () => VariantValue.UInt32((uint)domain.Definition.MemoryMiB))
+            .Get(DomainContract.MemoryBacking, () => VariantValue.String(domain.Definition.MemoryBacking.ToString().ToLowerInvariant()))
+            .Get(DomainContract.Job, () => JobPathOrRoot(domain.Job))
+            .Get(DomainContract.LastJob, () => JobPathOrRoot(domain.LastJob))
+            .On(DomainContract.Start, async call =>
             {
-                policy.RequireMutate(call);
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 await domains.StartAsync(name, CancellationToken.None).ConfigureAwait(false);
                 return [];
-            }))
-            .Method("Stop", "b", "", call => ApiErrors.Guard(async () =>
+            })
+            .On(DomainContract.Stop, async call =>
             {
-                policy.RequireMutate(call);
-                await domains.StopAsync(name, (bool)call.Args[0], CancellationToken.None).ConfigureAwait(false);
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                await domains.StopAsync(name, (bool)call.Args[0]!, CancellationToken.None).ConfigureAwait(false);
                 return [];
-            }), ["force"])
-            .Method("Migrate", "sa{sv}", "o", call => ApiErrors.Guard(async () =>
+            })
+            .On(DomainContract.Migrate, async call =>
             {
-                policy.RequireMutate(call);
-                var uri = (string)call.Args[0];
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var uri = (string)call.Args[0]!;
                 if (uri.Length > 0)
                     throw new ArgumentException($"uri: '{uri}': remote migration is not available yet; pass \"\" for a local migration");
-                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]);
+                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!);
                 var job = migrations.Start(name, options.TargetBinary is null ? MigrationKind.Local : MigrationKind.Upgrade, options);
-                var path = await jobs.ExportAsync(job).ConfigureAwait(false);
-                return [new BusObjectPath(path)];
-            }), ["uri", "options"], ["job"])
-            .Method("Cancel", "", "o", call => ApiErrors.Guard(async () =>
+                return [BusContract.JobPath(job.Id)];
+            })
+            .On(DomainContract.Cancel, async call =>
             {
-                policy.RequireMutate(call);
-                var job = migrations.Cancel(name);
-                return await Task.FromResult<object?[]>([new BusObjectPath(BusContract.JobPath(job.Id))]).ConfigureAwait(false);
-            }), [], ["job"])
-            .Method("Undefine", "", "", call => ApiErrors.Guard(async () =>
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                return [BusContract.JobPath(migrations.Cancel(name).Id)];
+            })
+            .On(DomainContract.Undefine, async call =>
             {
-                policy.RequireMutate(call);
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 await domains.UndefineAsync(name).ConfigureAwait(false);
                 return [];
-            }))
-            .Build();
+            })
+            .Complete();
     }
+
+    private static VariantValue JobPathOrRoot(MigrationJob? job) =>
+        VariantValue.ObjectPath(new ObjectPath(job is null ? "/" : BusContract.JobPath(job.Id)));
 }

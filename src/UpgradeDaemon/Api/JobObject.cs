@@ -1,38 +1,38 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Migration;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
 
-/// <summary><c>org.localmigrate1.Job</c> for one migration, at <see cref="BusContract.JobPath"/>.</summary>
+/// <summary><see cref="JobContract"/> for one migration, at <see cref="BusContract.JobPath"/>.</summary>
 internal static class JobObject
 {
-    public static BusInterface Build(MigrationJob job, MigrationService migrations, CallerPolicy policy) =>
-        new BusInterfaceBuilder(BusContract.JobInterface)
-            .Property("Id", "s", () => job.Id, BusPropertyFlags.Const)
-            .Property("Domain", "s", () => job.DomainName, BusPropertyFlags.Const)
-            .Property("Kind", "s", () => job.Kind.ToString().ToLowerInvariant(), BusPropertyFlags.Const)
-            .Property("Phase", "s", () => job.Phase.ToString(), BusPropertyFlags.EmitsChange)
-            .Property("State", "s", () => job.State.ToString().ToLowerInvariant(), BusPropertyFlags.EmitsChange)
-            .Property("Progress", "d", () => job.Progress, BusPropertyFlags.EmitsChange)
-            .Property("DataTotal", "t", () => (ulong)job.DataTotal, BusPropertyFlags.EmitsChange)
-            .Property("DataRemaining", "t", () => (ulong)job.DataRemaining, BusPropertyFlags.EmitsChange)
-            .Property("DowntimeMs", "t", () => (ulong)job.Stats.DowntimeMs, BusPropertyFlags.EmitsChange)
-            .Property("TotalMs", "t", () => (ulong)job.Stats.TotalMs, BusPropertyFlags.EmitsChange)
-            .Property("TransferredBytes", "t", () => (ulong)job.Stats.TransferredBytes, BusPropertyFlags.EmitsChange)
-            .Property("SourcePid", "u", () => (uint)job.Stats.SourcePid, BusPropertyFlags.EmitsChange)
-            .Property("TargetPid", "u", () => (uint)job.Stats.TargetPid, BusPropertyFlags.EmitsChange)
-            .Property("SourceVersion", "s", () => job.Stats.SourceVersion ?? "", BusPropertyFlags.EmitsChange)
-            .Property("TargetVersion", "s", () => job.Stats.TargetVersion ?? "", BusPropertyFlags.EmitsChange)
-            .Property("Error", "s", () => job.Error ?? "", BusPropertyFlags.EmitsChange)
-            .Property("StartedAt", "t", () => (ulong)job.StartedAt.ToUnixTimeMilliseconds(), BusPropertyFlags.Const)
-            .Method("Cancel", "", "", call => ApiErrors.Guard(async () =>
+    public static ExportedInterface Build(MigrationJob job, CallerPolicy policy) =>
+        new ExportedInterface(JobContract.Interface)
+            .Get(JobContract.Id, () => VariantValue.String(job.Id))
+            .Get(JobContract.Domain, () => VariantValue.String(job.DomainName))
+            .Get(JobContract.Kind, () => VariantValue.String(ContractStrings.Of(job.Kind)))
+            .Get(JobContract.Phase, () => VariantValue.String(job.Phase.ToString()))
+            .Get(JobContract.State, () => VariantValue.String(ContractStrings.Of(job.State)))
+            .Get(JobContract.Progress, () => VariantValue.Double(job.Progress))
+            .Get(JobContract.DataTotal, () => VariantValue.UInt64((ulong)job.DataTotal))
+            .Get(JobContract.DataRemaining, () => VariantValue.UInt64((ulong)job.DataRemaining))
+            .Get(JobContract.DowntimeMs, () => VariantValue.UInt64((ulong)job.Stats.DowntimeMs))
+            .Get(JobContract.TotalMs, () => VariantValue.UInt64((ulong)job.Stats.TotalMs))
+            .Get(JobContract.TransferredBytes, () => VariantValue.UInt64((ulong)job.Stats.TransferredBytes))
+            .Get(JobContract.SourcePid, () => VariantValue.UInt32((uint)job.Stats.SourcePid))
+            .Get(JobContract.TargetPid, () => VariantValue.UInt32((uint)job.Stats.TargetPid))
+            .Get(JobContract.SourceVersion, () => VariantValue.String(job.Stats.SourceVersion ?? ""))
+            .Get(JobContract.TargetVersion, () => VariantValue.String(job.Stats.TargetVersion ?? ""))
+            .Get(JobContract.Error, () => VariantValue.String(job.Error ?? ""))
+            .Get(JobContract.StartedAt, () => VariantValue.UInt64((ulong)job.StartedAt.ToUnixTimeMilliseconds()))
+            .On(JobContract.Cancel, async call =>
             {
-                policy.RequireMutate(call);
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 var refusal = job.RequestCancel();
                 if (refusal is not null)
                     throw new MigrationBusyException(refusal);
-                return await Task.FromResult<object?[]>([]).ConfigureAwait(false);
-            }))
-            .Build();
+                return [];
+            })
+            .Complete();
 }

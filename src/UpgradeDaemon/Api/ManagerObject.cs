@@ -1,57 +1,51 @@
 using LocalMigrate.Contract;
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Hosting;
 using LocalMigrate.UpgradeDaemon.Migration;
 using LocalMigrate.UpgradeDaemon.Upgrade;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
 
-/// <summary><c>org.localmigrate1.Manager</c> at <see cref="BusContract.ManagerPath"/>.</summary>
+/// <summary><see cref="ManagerContract"/> at <see cref="BusContract.ManagerPath"/>.</summary>
 internal static class ManagerObject
 {
-    public static BusInterface Build(DaemonOptions options, DomainService domains, MigrationService migrations, UpgradePlanner upgrades,
-        CallerPolicy policy, JobObjects jobs) =>
-        new BusInterfaceBuilder(BusContract.ManagerInterface)
-            .Property("Version", "s", () => typeof(ManagerObject).Assembly.GetName().Version?.ToString() ?? "0", BusPropertyFlags.Const)
-            .Property("QemuBinary", "s", () => options.QemuBinary, BusPropertyFlags.Const)
-            .Property("MaxParallelMigrations", "u", () => (uint)options.MaxParallelMigrations, BusPropertyFlags.Const)
-            .Method("Define", "s", "o", call => ApiErrors.Guard(async () =>
+    public static ExportedInterface Build(DaemonOptions options, DomainService domains, MigrationService migrations, UpgradePlanner upgrades,
+        CallerPolicy policy)
+    {
+        var version = typeof(ManagerObject).Assembly.GetName().Version?.ToString() ?? "0";
+        return new ExportedInterface(ManagerContract.Interface)
+            .Get(ManagerContract.Version, () => VariantValue.String(version))
+            .Get(ManagerContract.QemuBinary, () => VariantValue.String(options.QemuBinary))
+            .Get(ManagerContract.MaxParallelMigrations, () => VariantValue.UInt32((uint)options.MaxParallelMigrations))
+            .On(ManagerContract.Define, async call =>
             {
-                policy.RequireMutate(call);
-                var domain = await domains.DefineAsync((string)call.Args[0], CancellationToken.None).ConfigureAwait(false);
-                return [new BusObjectPath(BusContract.DomainPath(domain.Name))];
-            }), ["definition"], ["domain"])
-            .Method("GetDomain", "s", "o", call => ApiErrors.Guard(() =>
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var domain = await domains.DefineAsync((string)call.Args[0]!, CancellationToken.None).ConfigureAwait(false);
+                return [BusContract.DomainPath(domain.Name)];
+            })
+            .On(ManagerContract.GetDomain, call =>
+                Task.FromResult<object?[]>([BusContract.DomainPath(domains.Registry.Get((string)call.Args[0]!).Name)]))
+            .On(ManagerContract.ListDomains, _ =>
+                Task.FromResult<object?[]>([domains.Registry.List().Select(d => BusContract.DomainPath(d.Name)).ToArray()]))
+            .On(ManagerContract.ListJobs, _ =>
+                Task.FromResult<object?[]>([migrations.Jobs().Select(j => BusContract.JobPath(j.Id)).ToArray()]))
+            .On(ManagerContract.Upgrade, async call =>
             {
-                var domain = domains.Registry.Get((string)call.Args[0]);
-                return Task.FromResult<object?[]>([new BusObjectPath(BusContract.DomainPath(domain.Name))]);
-            }), ["name"], ["domain"])
-            .Method("ListDomains", "", "ao", _ => ApiErrors.Guard(() =>
-                Task.FromResult<object?[]>([domains.Registry.List().Select(d => new BusObjectPath(BusContract.DomainPath(d.Name))).ToArray()])),
-                [], ["domains"])
-            .Method("ListJobs", "", "ao", _ => ApiErrors.Guard(async () =>
-            {
-                var paths = new List<BusObjectPath>();
-                foreach (var job in migrations.Jobs())
-                    paths.Add(new BusObjectPath(await jobs.ExportAsync(job).ConfigureAwait(false)));
-                return [paths.ToArray()];
-            }), [], ["jobs"])
-            .Method("Upgrade", "asba{sv}", "ao", call => ApiErrors.Guard(async () =>
-            {
-                policy.RequireMutate(call);
-                var names = (string[])call.Args[0];
-                var staleOnly = (bool)call.Args[1];
-                var raw = (IReadOnlyDictionary<string, object>)call.Args[2];
-                int? parallel = raw.TryGetValue("parallel", out var p)
-                    ? p is uint n and >= 1 and <= 64 ? (int)n : throw new ArgumentException($"option parallel: bad value '{p}' (1 to 64, type u)")
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var names = (string[])call.Args[0]!;
+                var staleOnly = (bool)call.Args[1]!;
+                var raw = (IReadOnlyDictionary<string, object>)call.Args[2]!;
+                int? parallel = raw.TryGetValue(BusContract.MigrateOptions.Parallel, out var p)
+                    ? p is uint n and >= 1 and <= 64
+                        ? (int)n
+                        : throw new ArgumentException($"option {BusContract.MigrateOptions.Parallel}: bad value {BusValues.Describe(p)}, expected 1 to 64, type u")
                     : null;
-                var migrationOptions = MigrationOptionsReader.Read(raw.Where(kv => kv.Key != "parallel").ToDictionary(kv => kv.Key, kv => kv.Value));
+                var migrationOptions = MigrationOptionsReader.Read(raw.Where(kv => kv.Key != BusContract.MigrateOptions.Parallel)
+                    .ToDictionary(kv => kv.Key, kv => kv.Value));
                 var started = upgrades.Start(names, staleOnly, migrationOptions, parallel);
-                var paths = new List<BusObjectPath>();
-                foreach (var job in started)
-                    paths.Add(new BusObjectPath(await jobs.ExportAsync(job).ConfigureAwait(false)));
-                return [paths.ToArray()];
-            }), ["names", "staleOnly", "options"], ["jobs"])
-            .Build();
+                return [started.Select(j => BusContract.JobPath(j.Id)).ToArray()];
+            })
+            .Complete();
+    }
 }

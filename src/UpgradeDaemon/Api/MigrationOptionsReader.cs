@@ -31,7 +31,7 @@ internal static class MigrationOptionsReader
                     break;
                 case (BusContract.MigrateOptions.TargetBinary or BusContract.MigrateOptions.MaxBandwidth or BusContract.MigrateOptions.DowntimeLimitMs
                     or BusContract.MigrateOptions.IgnoreShared or BusContract.MigrateOptions.TimeoutSeconds, _):
-                    errors.Add($"option {key}: bad value '{value}' ({Expected(key)})");
+                    errors.Add($"option {key}: bad value {BusValues.Describe(value)}, expected {Expected(key)}");
                     break;
                 default:
                     errors.Add($"option {key}: unknown (known: {BusContract.MigrateOptions.TargetBinary}, {BusContract.MigrateOptions.MaxBandwidth}, " +

@@ -1,3 +1,5 @@
+using LocalMigrate.UpgradeDaemon.Migration;
+
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
 /// <summary>
@@ -75,6 +77,26 @@ public sealed class DomainRegistry
     {
         lock (_gate)
             domain.State = state;
+        Changed?.Invoke(domain);
+    }
+
+    /// <summary>A job takes the domain (Domain.Job).</summary>
+    public void SetJob(Domain domain, MigrationJob job)
+    {
+        lock (_gate)
+            domain.Job = job;
+        Changed?.Invoke(domain);
+    }
+
+    /// <summary>The domain's job ended: it becomes the domain's LastJob.</summary>
+    public void EndJob(Domain domain, MigrationJob job)
+    {
+        lock (_gate)
+        {
+            if (domain.Job == job)
+                domain.Job = null;
+            domain.LastJob = job;
+        }
         Changed?.Invoke(domain);
     }
 

@@ -1,6 +1,7 @@
-using LocalMigrate.Interop.Systemd;
+using LocalMigrate.Contract.Client;
 using LocalMigrate.UpgradeDaemon.Hosting;
 using Microsoft.Extensions.Logging;
+using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
@@ -13,11 +14,13 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 /// without systemd (tests, a terminal), session separation alone keeps QEMU alive. A failure is logged, never fatal:
 /// the VM still runs in its own session.
 /// </summary>
-public sealed partial class InstanceScopes(DaemonOptions options, ILogger<InstanceScopes> logger) : IAsyncDisposable
+public sealed partial class InstanceScopes(DaemonOptions options, ILogger<InstanceScopes> logger) : IDisposable
 {
     public const string Slice = "machine.slice";
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private BusConnection? _bus;
+    private DBusConnection? _bus;
+    private Task? _disconnected;
 
     public bool Enabled => options.ScopeBus switch
     {
@@ -36,33 +39,61 @@ public sealed partial class InstanceScopes(DaemonOptions options, ILogger<Instan
         try
         {
             var bus = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-            object?[] properties =
-            [
-                new object?[] { "Description", new BusVariant("s", $"LocalMigrate VM {domainName}, QEMU instance {instanceId}") },
-                new object?[] { "PIDs", new BusVariant("au", new[] { (uint)pid }) },
-                new object?[] { "Slice", new BusVariant("s", Slice) },
-                new object?[] { "CollectMode", new BusVariant("s", "inactive-or-failed") },
-            ];
-            await bus.CallAsync("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                "StartTransientUnit", "ssa(sv)a(sa(sv))", [unit, "fail", properties, Array.Empty<object>()],
-                timeout: TimeSpan.FromSeconds(10), ct: cancellationToken).ConfigureAwait(false);
+            var message = StartTransientUnit(bus, unit, $"LocalMigrate VM {domainName}, QEMU instance {instanceId}", pid);
+            await bus.CallMethodAsync(message).WaitAsync(CallTimeout, cancellationToken).ConfigureAwait(false);
             LogScoped(domainName, pid, unit);
         }
-        catch (Exception e) when (e is BusErrorException or TimeoutException or BusClosedException or IOException or InvalidOperationException)
+        catch (Exception e) when (e is DBusExceptionBase or TimeoutException or IOException or InvalidOperationException or ArgumentException)
         {
             LogNotScoped(domainName, pid, unit, e.Message);
         }
     }
 
-    private async Task<BusConnection> ConnectAsync(CancellationToken cancellationToken)
+    /// <summary>org.freedesktop.systemd1.Manager.StartTransientUnit(ssa(sv)a(sa(sv))), mode "fail", no auxiliary units.</summary>
+    private static MessageBuffer StartTransientUnit(DBusConnection bus, string unit, string description, int pid)
+    {
+        var writer = bus.GetMessageWriter();
+        try
+        {
+            writer.WriteMethodCallHeader("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+                "StartTransientUnit", "ssa(sv)a(sa(sv))", MessageFlags.None);
+            writer.WriteString(unit);
+            writer.WriteString("fail");
+            var properties = writer.WriteArrayStart(DBusType.Struct);
+            foreach (var (name, value) in new[]
+                     {
+                         ("Description", VariantValue.String(description)),
+                         ("PIDs", VariantValue.Array(new[] { (uint)pid })),
+                         ("Slice", VariantValue.String(Slice)),
+                         ("CollectMode", VariantValue.String("inactive-or-failed")),
+                     })
+            {
+                writer.WriteStructureStart();
+                writer.WriteString(name);
+                writer.WriteVariant(value);
+            }
+            writer.WriteArrayEnd(properties);
+            writer.WriteArrayEnd(writer.WriteArrayStart(DBusType.Struct));
+            return writer.CreateMessage();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    private async Task<DBusConnection> ConnectAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_bus is { Closed.IsCompleted: false })
+            if (_bus is not null && _disconnected is { IsCompleted: false })
                 return _bus;
-            var address = options.ScopeBus is null ? BusAddress.System : BusAddress.Parse(options.ScopeBus);
-            return _bus = await BusConnection.OpenAsync(address, cancellationToken).ConfigureAwait(false);
+            _bus?.Dispose();
+            var bus = new DBusConnection(new DBusConnectionOptions(BusAddresses.Resolve(options.ScopeBus ?? "system")) { AutoConnect = false });
+            await bus.ConnectAsync().AsTask().WaitAsync(CallTimeout, cancellationToken).ConfigureAwait(false);
+            _disconnected = bus.DisconnectedAsync();
+            return _bus = bus;
         }
         finally
         {
@@ -70,11 +101,7 @@ public sealed partial class InstanceScopes(DaemonOptions options, ILogger<Instan
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_bus is not null)
-            await _bus.DisposeAsync().ConfigureAwait(false);
-    }
+    public void Dispose() => _bus?.Dispose();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName}: QEMU pid {Pid} runs in {Unit}")]
     private partial void LogScoped(string domainName, int pid, string unit);

@@ -38,6 +38,9 @@ internal static class DaemonEntry
             builder.Logging.ClearProviders();
             builder.Logging.AddSerilog(logger);
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = EngineHostedService.JobDrainTimeout + TimeSpan.FromSeconds(15));
+            // READY=1 once every hosted service started (the API owns the bus name by then), STOPPING=1 on SIGTERM;
+            // active only when systemd is the parent process, so the unit starts the daemon directly.
+            builder.Services.AddSystemd();
             builder.Services.AddSingleton(arguments);
             builder.Services.AddLocalMigrateEngine(options);
             builder.Services.AddHostedService<EngineHostedService>();

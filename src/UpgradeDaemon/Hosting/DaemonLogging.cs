@@ -1,4 +1,4 @@
-using LocalMigrate.Interop.Systemd;
+using LocalMigrate.Interop.Journal;
 using Serilog;
 using Serilog.Core;
 using Serilog.Events;

@@ -1,6 +1,7 @@
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMigrate.UpgradeDaemon.Hosting;
@@ -10,7 +11,8 @@ namespace LocalMigrate.UpgradeDaemon.Hosting;
 /// Stop: let go of every QEMU (close QMP) without touching it: stopping or upgrading the daemon never stops a VM.
 /// </summary>
 public sealed partial class EngineHostedService(DomainService domains, DomainRegistry registry, InstanceAdopter adopter,
-    MigrationRecovery recovery, InstanceMonitor monitor, MigrationService migrations, ILogger<EngineHostedService> logger) : IHostedService
+    MigrationRecovery recovery, InstanceMonitor monitor, MigrationService migrations, ISystemdNotifier notifier,
+    ILogger<EngineHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -32,7 +34,8 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
         var running = migrations.Jobs().Where(j => j.State == MigrationJobState.Running).ToList();
         if (running.Count > 0)
         {
-            Interop.Systemd.SystemdNotifier.ExtendTimeout(JobDrainTimeout + TimeSpan.FromSeconds(10));
+            if (notifier.IsEnabled)
+                notifier.Notify(SystemdNotifications.ExtendTimeout(JobDrainTimeout + TimeSpan.FromSeconds(10)));
             LogDraining(running.Count);
             await Task.WhenAll(running.Select(j => j.Completion)).WaitAsync(JobDrainTimeout, CancellationToken.None)
                 .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);

@@ -1,6 +1,8 @@
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace LocalMigrate.UpgradeDaemon.Hosting;
 
@@ -10,6 +12,10 @@ public static class EngineServiceCollectionExtensions
     public static IServiceCollection AddLocalMigrateEngine(this IServiceCollection services, DaemonOptions options)
     {
         services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        // Registered by AddSystemd only when systemd is the parent; the engine notifies in any case (a no-op
+        // without NOTIFY_SOCKET), so it needs one everywhere.
+        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddSingleton<DomainRegistry>();
         services.AddSingleton(_ => new DefinitionStore(options.StateDirectory));
         services.AddSingleton(_ => new QemuBinaryProbe(options.RuntimeDirectory));

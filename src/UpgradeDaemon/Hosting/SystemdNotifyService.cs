@@ -1,15 +1,16 @@
-using LocalMigrate.Interop.Systemd;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace LocalMigrate.UpgradeDaemon.Hosting;
 
 /// <summary>
-/// sd_notify(3) for Type=notify: READY=1 once every service started (the bus name is held by then), a STATUS
-/// line that counts VMs, WATCHDOG=1 at half the unit's WatchdogSec, STOPPING=1 on the way out. Outside systemd
-/// (no NOTIFY_SOCKET) every call is a no-op, so the daemon also runs from a terminal.
+/// What sd_notify(3) carries beyond the lifetime's READY=1 and STOPPING=1 (Microsoft.Extensions.Hosting.Systemd's
+/// SystemdLifetime sends those): EXTEND_TIMEOUT_USEC while adoption runs, a STATUS line that counts VMs, and
+/// WATCHDOG=1 at half the unit's WatchdogSec (the library sends no watchdog pings). Outside systemd (no
+/// NOTIFY_SOCKET) the notifier is disabled and every call is a no-op, so the daemon also runs from a terminal.
 /// </summary>
-internal sealed class SystemdNotifyService(DomainRegistry registry) : IHostedLifecycleService
+internal sealed class SystemdNotifyService(ISystemdNotifier notifier, DomainRegistry registry, TimeProvider time) : IHostedLifecycleService
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _watchdog;
@@ -17,7 +18,7 @@ internal sealed class SystemdNotifyService(DomainRegistry registry) : IHostedLif
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         // Adoption and recovery may take a while on a host with many VMs: ask for time instead of being killed.
-        SystemdNotifier.ExtendTimeout(TimeSpan.FromMinutes(2));
+        Notify(SystemdNotifications.ExtendTimeout(TimeSpan.FromMinutes(2)));
         return Task.CompletedTask;
     }
 
@@ -25,17 +26,15 @@ internal sealed class SystemdNotifyService(DomainRegistry registry) : IHostedLif
 
     public Task StartedAsync(CancellationToken cancellationToken)
     {
-        SystemdNotifier.Ready();
-        registry.Changed += _ => SystemdNotifier.Status(StatusLine());
-        SystemdNotifier.Status(StatusLine());
-        if (SystemdNotifier.WatchdogInterval() is { } interval)
+        registry.Changed += _ => Notify(SystemdNotifications.Status(StatusLine()));
+        Notify(SystemdNotifications.Status(StatusLine()));
+        if (SystemdNotifications.WatchdogInterval() is { } interval && notifier.IsEnabled)
             _watchdog = Task.Run(() => PingAsync(interval / 2, _stop.Token));
         return Task.CompletedTask;
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        SystemdNotifier.Stopping();
         _stop.Cancel();
         return Task.CompletedTask;
     }
@@ -48,16 +47,22 @@ internal sealed class SystemdNotifyService(DomainRegistry registry) : IHostedLif
             await _watchdog.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
     }
 
+    private void Notify(ServiceState state)
+    {
+        if (notifier.IsEnabled)
+            notifier.Notify(state);
+    }
+
     private string StatusLine()
     {
         var all = registry.List();
         return $"{all.Count(d => d.Active is not null)} of {all.Count} VMs running, {all.Count(d => d.Job is not null)} migrating";
     }
 
-    private static async Task PingAsync(TimeSpan period, CancellationToken cancellationToken)
+    private async Task PingAsync(TimeSpan period, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(period);
+        using var timer = new PeriodicTimer(period, time);
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            SystemdNotifier.Watchdog();
+            Notify(SystemdNotifications.Watchdog);
     }
 }

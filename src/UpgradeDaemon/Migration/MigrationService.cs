@@ -9,6 +9,12 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
     private const int RecentJobsKept = 100;
     private readonly ConcurrentDictionary<string, MigrationJob> _jobs = new();
 
+    /// <summary>
+    /// Raised when a job enters the list, before it begins (on the caller's thread), so the API can publish it and a
+    /// client that subscribed first sees every change from Begin on.
+    /// </summary>
+    public event Action<MigrationJob>? JobAdded;
+
     /// <summary>Starts a job and returns at once; <see cref="MigrationJob.Completion"/> tells the outcome.</summary>
     /// <exception cref="DomainNotFoundException"/>
     /// <exception cref="MigrationBusyException">Not running, or another job holds the domain.</exception>
@@ -26,9 +32,10 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             if (domain.Active is null)
                 throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
             job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options);
-            domain.Job = job;
             _jobs[job.Id] = job;
             Trim();
+            JobAdded?.Invoke(job);
+            registry.SetJob(domain, job);
         }
         catch
         {
@@ -57,8 +64,7 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             finally
             {
                 TryPrune();
-                domain.Job = null;
-                domain.LastJob = job;
+                registry.EndJob(domain, job);
                 domain.Lock.Release();
             }
         });
@@ -71,11 +77,16 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
         var job = new MigrationJob(domain.Name, domain.Definition.Uuid, kind, options);
         job.End(MigrationJobState.Failed, reason);
         _jobs[job.Id] = job;
+        JobAdded?.Invoke(job);
         return job;
     }
 
     /// <summary>Lists a job that ended in recovery after a restart, so callers can see its outcome.</summary>
-    internal void AddRecovered(MigrationJob job) => _jobs[job.Id] = job;
+    internal void AddRecovered(MigrationJob job)
+    {
+        _jobs[job.Id] = job;
+        JobAdded?.Invoke(job);
+    }
 
     public IReadOnlyList<MigrationJob> Jobs() => _jobs.Values.OrderBy(j => j.StartedAt).ToList();
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using LocalMigrate.Interop.Systemd;
+using LocalMigrate.Contract;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
 using Xunit.Abstractions;
 
@@ -44,6 +44,42 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
         var bad = await BusctlAsync(_daemon.Bus.Address, "call", "org.localmigrate1", "/org/localmigrate1/domain/intro", "org.localmigrate1.Domain",
             "Migrate", "sa{sv}", "", "1", "maxBandwidth", "s", "fast");
         Assert.Contains("option maxBandwidth: bad value 'fast'", bad);
+    }
+
+    [Fact]
+    public async Task Introspect_LiveDaemon_EachInterfaceEqualsTheCheckedInXml()
+    {
+        await _daemon.BootGuestAsync("contract");
+        var job = Json(await _daemon.CliAsync("migrate", "contract", "--json")).GetProperty("job").GetString()!;
+        foreach (var (path, contract) in new[]
+                 {
+                     (BusContract.ManagerPath, ManagerContract.Interface), (BusContract.DomainPath("contract"), DomainContract.Interface),
+                     (BusContract.JobPath(job), JobContract.Interface),
+                 })
+        {
+            var reply = await ProcessRunner.RunAsync("busctl", [$"--address={_daemon.Bus.Address}", "--json=short", "call", BusContract.ServiceName,
+                path, BusContract.IntrospectableInterface, "Introspect"]);
+            var xml = JsonDocument.Parse(reply.Stdout).RootElement.GetProperty("data")[0].GetString()!;
+            var start = xml.IndexOf($"<interface name=\"{contract.Name}\">", StringComparison.Ordinal);
+            Assert.True(start >= 0, $"{path} does not serve {contract.Name}: {xml}");
+            var end = xml.IndexOf("</interface>", start, StringComparison.Ordinal) + "</interface>".Length;
+            var file = Path.Combine(RepositoryRoot.Path, "src", "Contract", "Introspection", contract.Name + ".xml");
+            Assert.Equal((await File.ReadAllTextAsync(file)).Trim(), xml[start..end].Trim());
+        }
+        // What busctl shows of the live objects, and the standard interfaces beside ours.
+        var manager = await BusctlAsync(_daemon.Bus.Address, "introspect", BusContract.ServiceName, BusContract.ManagerPath);
+        Assert.Contains("org.freedesktop.DBus.ObjectManager", manager);
+        Assert.Contains("org.freedesktop.DBus.Properties", manager);
+        var objects = await BusctlAsync(_daemon.Bus.Address, "call", BusContract.ServiceName, BusContract.ManagerPath,
+            BusContract.ObjectManagerInterface, "GetManagedObjects");
+        Assert.Contains(BusContract.DomainPath("contract"), objects);
+        Assert.Contains(BusContract.JobPath(job), objects);
+        var set = await BusctlAsync(_daemon.Bus.Address, "set-property", BusContract.ServiceName, BusContract.DomainPath("contract"),
+            BusContract.DomainInterface, "State", "s", "shutoff");
+        Assert.Contains("Property 'State' is not writable", set);
+        var unknown = await BusctlAsync(_daemon.Bus.Address, "call", BusContract.ServiceName, "/org/localmigrate1/domain/ghost",
+            BusContract.DomainInterface, "Start");
+        Assert.Contains("Unknown object '/org/localmigrate1/domain/ghost'", unknown);
     }
 
     [Fact]
@@ -137,38 +173,35 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Bus_SlowMigration_ProgressArrivesThroughPropertiesChanged()
+    public async Task Bus_SlowMigration_EveryChangingPropertyArrivesThroughPropertiesChanged()
     {
         await _daemon.BootGuestAsync("prog", 256, "private", patternMiB: 96);
         await _daemon.Console("prog").WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
-        await using var bus = await BusConnection.OpenAsync(BusAddress.FromString(_daemon.Bus.Address));
-        var progress = new List<double>();
-        var states = new List<string>();
-        await using var match = await bus.AddMatchAsync(
-            "type='signal',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',path_namespace='/org/localmigrate1/job'",
-            signal =>
-            {
-                var changed = (IReadOnlyDictionary<string, object>)signal.Args[1];
-                lock (progress)
-                {
-                    if (changed.TryGetValue("Progress", out var p))
-                        progress.Add((double)p);
-                    if (changed.TryGetValue("State", out var s))
-                        states.Add((string)s);
-                }
-            });
+        using var recorder = await PropertiesChangedRecorder.StartAsync(_daemon.Bus.Address, BusContract.ManagerPath);
         var result = await _daemon.CliAsync("migrate", "prog", "--max-bandwidth", (48L << 20).ToString(), "--json");
         Assert.Equal("completed", Json(result).GetProperty("state").GetString());
+        var job = BusContract.JobPath(Json(result).GetProperty("job").GetString()!);
+        var domain = BusContract.DomainPath("prog");
         // The CLI saw the end through its own match; ours may be a moment behind on a loaded machine.
-        await Poll.UntilAsync(() => { lock (progress) return states.Contains("completed"); }, TimeSpan.FromSeconds(10),
-            "PropertiesChanged with State completed");
-        lock (progress)
-        {
-            output.WriteLine($"progress seen: {string.Join(", ", progress.Select(p => p.ToString("0.0")))}");
-            Assert.True(progress.Distinct().Count() >= 3, $"only {progress.Distinct().Count()} progress values");
-            Assert.Contains("completed", states);
-            Assert.Equal(100, progress.Last());
-        }
+        await Poll.UntilAsync(() => recorder.Values(job, "State").Any(v => v.GetString() == "completed")
+                                    && recorder.Values(domain, "LastJob").Any(v => v.GetObjectPathAsString() == job),
+            TimeSpan.FromSeconds(10), "PropertiesChanged with State completed and the domain's LastJob");
+
+        var progress = recorder.Values(job, "Progress").Select(v => v.GetDouble()).ToList();
+        output.WriteLine($"progress seen: {string.Join(", ", progress.Select(p => p.ToString("0.0")))}");
+        Assert.True(progress.Distinct().Count() >= 3, $"only {progress.Distinct().Count()} progress values");
+        Assert.Equal(100, progress.Last());
+        // Each statistic is announced with its final value (they were never announced before the Tmds.DBus port).
+        var final = Json(result);
+        Assert.Equal((ulong)final.GetProperty("transferredBytes").GetInt64(), recorder.Values(job, "TransferredBytes").Last().GetUInt64());
+        Assert.Equal((uint)final.GetProperty("sourcePid").GetInt32(), recorder.Values(job, "SourcePid").Last().GetUInt32());
+        Assert.Equal((uint)final.GetProperty("targetPid").GetInt32(), recorder.Values(job, "TargetPid").Last().GetUInt32());
+        Assert.Equal((ulong)final.GetProperty("totalMs").GetInt64(), recorder.Values(job, "TotalMs").Last().GetUInt64());
+        Assert.NotEmpty(recorder.Values(job, "TargetVersion"));
+        Assert.Contains("Confirm", recorder.Values(job, "Phase").Select(v => v.GetString()));
+        // The domain's Job went to the job and back to "/", and its pid followed the guest to the target.
+        Assert.Equal([job, "/"], recorder.Values(domain, "Job").Select(v => v.GetObjectPathAsString()));
+        Assert.Equal((uint)final.GetProperty("targetPid").GetInt32(), recorder.Values(domain, "Pid").Last().GetUInt32());
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using LocalMigrate.Interop.Systemd;
+using Tmds.DBus.Protocol;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
 using Xunit.Abstractions;
 
@@ -13,24 +13,59 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Domains;
 [Collection(RealQemuCollection.Name)]
 public sealed class InstanceScopesTests(ITestOutputHelper output)
 {
-    private sealed record TransientUnitCall(string Name, string Mode, Dictionary<string, object> Properties);
+    private sealed record TransientUnitCall(string Name, string Mode, Dictionary<string, VariantValue> Properties);
+
+    /// <summary>org.freedesktop.systemd1.Manager.StartTransientUnit, recorded and answered with a job path.</summary>
+    private sealed class ScriptedSystemd(List<TransientUnitCall> calls) : IPathMethodHandler
+    {
+        public string Path => "/org/freedesktop/systemd1";
+
+        public bool HandlesChildPaths => false;
+
+        public ValueTask HandleMethodAsync(MethodContext context)
+        {
+            var request = context.Request;
+            if (request.MemberAsString != "StartTransientUnit" || request.SignatureAsString != "ssa(sv)a(sa(sv))")
+                return ValueTask.CompletedTask; // disposed unanswered: UnknownMethod
+            var reader = request.GetBodyReader();
+            var name = reader.ReadString();
+            var mode = reader.ReadString();
+            var properties = new Dictionary<string, VariantValue>();
+            var end = reader.ReadArrayStart(DBusType.Struct);
+            while (reader.HasNext(end))
+            {
+                reader.AlignStruct();
+                properties[reader.ReadString()] = reader.ReadVariantValue();
+            }
+            int count;
+            lock (calls)
+            {
+                calls.Add(new TransientUnitCall(name, mode, properties));
+                count = calls.Count;
+            }
+            var writer = context.CreateReplyWriter("o");
+            try
+            {
+                writer.WriteObjectPath($"/org/freedesktop/systemd1/job/{count}");
+                context.Reply(writer.CreateMessage());
+            }
+            finally
+            {
+                writer.Dispose();
+            }
+            return ValueTask.CompletedTask;
+        }
+    }
 
     [Fact]
     public async Task StartAndMigrate_EachQemuInstance_IsPutInItsOwnScopeUnitNamedWithItsInstanceId()
     {
         await using var daemon = new DaemonProcess(output);
         var calls = new List<TransientUnitCall>();
-        await using var systemd = await BusConnection.OpenAsync(BusAddress.FromString(daemon.Bus.Address));
-        await systemd.AddObjectAsync("/org/freedesktop/systemd1", new BusInterfaceBuilder("org.freedesktop.systemd1.Manager")
-            .Method("StartTransientUnit", "ssa(sv)a(sa(sv))", "o", call =>
-            {
-                var properties = ((object[])call.Args[2]).Cast<object[]>().ToDictionary(p => (string)p[0], p => p[1]);
-                lock (calls)
-                    calls.Add(new TransientUnitCall((string)call.Args[0], (string)call.Args[1], properties));
-                return Task.FromResult<object?[]>([new BusObjectPath($"/org/freedesktop/systemd1/job/{calls.Count}")]);
-            })
-            .Build());
-        await systemd.RequestNameAsync("org.freedesktop.systemd1");
+        using var systemd = new DBusConnection(daemon.Bus.Address);
+        await systemd.ConnectAsync();
+        systemd.AddMethodHandler(new ScriptedSystemd(calls));
+        await systemd.RequestNameAsync("org.freedesktop.systemd1", RequestNameOptions.None);
         await File.WriteAllTextAsync(daemon.ConfigFile, $$"""
             { "defaultAccel": "{{TestGuest.Accel}}", "sharedMemoryDirectory": "{{daemon.SharedMemoryDirectory}}", "scopeBus": "{{daemon.Bus.Address}}" }
             """);
@@ -47,10 +82,10 @@ public sealed class InstanceScopesTests(ITestOutputHelper output)
             Assert.Equal($"localmigrate-scoped-{first.GetProperty("instanceId").GetString()}.scope", calls[0].Name);
             Assert.Equal($"localmigrate-scoped-{second.GetProperty("instanceId").GetString()}.scope", calls[1].Name);
             Assert.All(calls, c => Assert.Equal("fail", c.Mode));
-            Assert.All(calls, c => Assert.Equal("machine.slice", c.Properties["Slice"]));
-            Assert.Equal(new[] { (uint)migrated.GetProperty("sourcePid").GetInt32() }, calls[0].Properties["PIDs"]);
-            Assert.Equal(new[] { (uint)migrated.GetProperty("targetPid").GetInt32() }, calls[1].Properties["PIDs"]);
-            Assert.Contains("scoped", (string)calls[1].Properties["Description"]);
+            Assert.All(calls, c => Assert.Equal("machine.slice", c.Properties["Slice"].GetString()));
+            Assert.Equal(new[] { (uint)migrated.GetProperty("sourcePid").GetInt32() }, calls[0].Properties["PIDs"].GetArray<uint>());
+            Assert.Equal(new[] { (uint)migrated.GetProperty("targetPid").GetInt32() }, calls[1].Properties["PIDs"].GetArray<uint>());
+            Assert.Contains("scoped", calls[1].Properties["Description"].GetString());
         }
     }
 }

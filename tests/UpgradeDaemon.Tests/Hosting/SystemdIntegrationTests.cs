@@ -62,7 +62,19 @@ public sealed class SystemdIntegrationTests(ITestOutputHelper output)
             }
         });
 
-        await daemon.StartAsync(new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath, ["WATCHDOG_USEC"] = "400000" });
+        // Microsoft.Extensions.Hosting.Systemd recognises systemd by its parent process's name (/proc/PPID/comm), as
+        // the unit starts the daemon directly; no systemd runs here, so a parent named systemd stands in for it.
+        var systemd = Path.Combine(daemon.Root, "systemd");
+        await File.WriteAllTextAsync(systemd, """
+            #!/bin/sh
+            "$@" &
+            child=$!
+            trap 'kill -TERM $child' TERM
+            wait $child
+            wait $child
+            """);
+        File.SetUnixFileMode(systemd, (UnixFileMode)Convert.ToInt32("755", 8));
+        await daemon.StartAsync(new Dictionary<string, string> { ["NOTIFY_SOCKET"] = socketPath, ["WATCHDOG_USEC"] = "400000" }, parent: systemd);
         await daemon.BootGuestAsync("notified");
         await Task.Delay(1000);
         Assert.Equal(0, await daemon.TerminateAsync());

@@ -42,13 +42,17 @@ internal sealed class DaemonProcess : IAsyncDisposable
     private static string BinaryDirectory => AppContext.BaseDirectory;
 
     /// <summary>Starts the daemon and waits until it answers on the bus.</summary>
-    public async Task StartAsync(IDictionary<string, string>? environment = null)
+    /// <param name="parent">A program that starts the daemon as its child (its first argument) and forwards SIGTERM to it.</param>
+    public async Task StartAsync(IDictionary<string, string>? environment = null, string? parent = null)
     {
-        var start = new ProcessStartInfo(Path.Combine(BinaryDirectory, "localmigrated"))
+        var daemon = Path.Combine(BinaryDirectory, "localmigrated");
+        var start = new ProcessStartInfo(parent ?? daemon)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (parent is not null)
+            start.ArgumentList.Add(daemon);
         foreach (var a in new[] { "--bus", Bus.Address, "--config", ConfigFile, "--state-dir", StateDirectory, "--runtime-dir", RuntimeDirectory })
             start.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())

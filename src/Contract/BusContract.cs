@@ -1,0 +1,134 @@
+namespace LocalMigrate.Contract;
+
+/// <summary>
+/// The names of org.localmigrate1 (DESIGN.md section 2, contract): bus name, paths, interfaces, error names,
+/// option keys and the state strings properties take. The members of each interface are in
+/// <see cref="ManagerContract"/>, <see cref="DomainContract"/> and <see cref="JobContract"/>.
+/// </summary>
+public static class BusContract
+{
+    public const string ServiceName = "org.localmigrate1";
+    public const string ManagerPath = "/org/localmigrate1";
+    public const string DomainPathPrefix = "/org/localmigrate1/domain/";
+    public const string JobPathPrefix = "/org/localmigrate1/job/";
+    public const string ManagerInterface = "org.localmigrate1.Manager";
+    public const string DomainInterface = "org.localmigrate1.Domain";
+    public const string JobInterface = "org.localmigrate1.Job";
+    public const string PropertiesInterface = "org.freedesktop.DBus.Properties";
+    public const string ObjectManagerInterface = "org.freedesktop.DBus.ObjectManager";
+    public const string IntrospectableInterface = "org.freedesktop.DBus.Introspectable";
+
+    /// <summary>Every interface of the API, for dispatch and for the introspection test.</summary>
+    public static IReadOnlyList<BusInterfaceContract> Interfaces => [ManagerContract.Interface, DomainContract.Interface, JobContract.Interface];
+
+    /// <summary>Errors are D-Bus error names under this prefix.</summary>
+    public static class Errors
+    {
+        public const string AccessDenied = "org.localmigrate1.Error.AccessDenied";
+        public const string NoSuchDomain = "org.localmigrate1.Error.NoSuchDomain";
+        public const string NoSuchJob = "org.localmigrate1.Error.NoSuchJob";
+        public const string InvalidArgument = "org.localmigrate1.Error.InvalidArgument";
+        public const string InvalidDefinition = "org.localmigrate1.Error.InvalidDefinition";
+        public const string Exists = "org.localmigrate1.Error.Exists";
+        public const string Busy = "org.localmigrate1.Error.Busy";
+        public const string StartFailed = "org.localmigrate1.Error.StartFailed";
+        public const string StateWriteFailed = "org.localmigrate1.Error.StateWriteFailed";
+        public const string Failed = "org.localmigrate1.Error.Failed";
+    }
+
+    /// <summary>The standard errors the daemon answers with, as sd-bus did (D-Bus specification, "Message Bus Messages").</summary>
+    public static class StandardErrors
+    {
+        public const string UnknownObject = "org.freedesktop.DBus.Error.UnknownObject";
+        public const string UnknownInterface = "org.freedesktop.DBus.Error.UnknownInterface";
+        public const string UnknownMethod = "org.freedesktop.DBus.Error.UnknownMethod";
+        public const string UnknownProperty = "org.freedesktop.DBus.Error.UnknownProperty";
+        public const string PropertyReadOnly = "org.freedesktop.DBus.Error.PropertyReadOnly";
+        public const string InvalidArgs = "org.freedesktop.DBus.Error.InvalidArgs";
+        public const string AccessDenied = "org.freedesktop.DBus.Error.AccessDenied";
+        public const string ServiceUnknown = "org.freedesktop.DBus.Error.ServiceUnknown";
+        public const string NameHasNoOwner = "org.freedesktop.DBus.Error.NameHasNoOwner";
+        public const string NoReply = "org.freedesktop.DBus.Error.NoReply";
+    }
+
+    /// <summary>Values of Domain.State.</summary>
+    public static class DomainStates
+    {
+        public const string Shutoff = "shutoff";
+        public const string Starting = "starting";
+        public const string Running = "running";
+        public const string Paused = "paused";
+        public const string Stopping = "stopping";
+        public const string Crashed = "crashed";
+
+        /// <summary>A QEMU runs but does not answer on QMP: never killed, never adopted, start refused.</summary>
+        public const string Unreachable = "unreachable";
+
+        /// <summary>A QEMU of the domain runs but its definition cannot be read.</summary>
+        public const string Orphaned = "orphaned";
+
+        public static IReadOnlyList<string> All => [Shutoff, Starting, Running, Paused, Stopping, Crashed, Unreachable, Orphaned];
+    }
+
+    /// <summary>Values of Job.State.</summary>
+    public static class JobStates
+    {
+        public const string Running = "running";
+        public const string Completed = "completed";
+        public const string Failed = "failed";
+        public const string Cancelled = "cancelled";
+
+        public static IReadOnlyList<string> All => [Running, Completed, Failed, Cancelled];
+    }
+
+    /// <summary>Values of Job.Kind.</summary>
+    public static class JobKinds
+    {
+        public const string Local = "local";
+        public const string Upgrade = "upgrade";
+
+        public static IReadOnlyList<string> All => [Local, Upgrade];
+    }
+
+    /// <summary>Values of Job.Phase: libvirt's five migration phases, in order.</summary>
+    public static class JobPhases
+    {
+        public static IReadOnlyList<string> All => ["Begin", "Prepare", "Perform", "Finish", "Confirm"];
+    }
+
+    /// <summary>Keys of the a{sv} options of Domain.Migrate and Manager.Upgrade.</summary>
+    public static class MigrateOptions
+    {
+        public const string TargetBinary = "targetBinary";
+        public const string MaxBandwidth = "maxBandwidth";
+        public const string DowntimeLimitMs = "downtimeLimitMs";
+        public const string IgnoreShared = "ignoreShared";
+        public const string TimeoutSeconds = "timeoutSeconds";
+
+        /// <summary>Manager.Upgrade only: how many migrations run at once.</summary>
+        public const string Parallel = "parallel";
+    }
+
+    /// <summary>
+    /// The object path of a domain: its name escaped like sd_bus_path_encode(3) (every byte outside
+    /// [A-Za-z0-9] as _xx), so any valid domain name is a valid path element.
+    /// </summary>
+    public static string DomainPath(string name) => DomainPathPrefix + EscapeLabel(name);
+
+    public static string JobPath(string id) => JobPathPrefix + EscapeLabel(id);
+
+    public static string EscapeLabel(string label)
+    {
+        if (label.Length == 0)
+            return "_";
+        var sb = new System.Text.StringBuilder(label.Length * 2);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(label))
+        {
+            if (b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' && !(sb.Length == 0 && b is >= (byte)'0' and <= (byte)'9'))
+                sb.Append((char)b);
+            else
+                sb.Append('_').Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+}

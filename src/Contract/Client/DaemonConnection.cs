@@ -1,0 +1,107 @@
+using Tmds.DBus.Protocol;
+
+namespace LocalMigrate.Contract.Client;
+
+/// <summary>
+/// A client connection to localmigrated: typed calls built from the contract's <see cref="BusMethod"/>s, so a
+/// caller never spells a member name or signature. Errors arrive as <see cref="DBusErrorReplyException"/> with the
+/// daemon's error name; a call that gets no answer in <see cref="CallTimeout"/> throws <see cref="TimeoutException"/>.
+/// </summary>
+public sealed class DaemonConnection : IDisposable
+{
+    private readonly DBusConnection _connection;
+
+    private DaemonConnection(DBusConnection connection, string address)
+    {
+        _connection = connection;
+        Address = address;
+    }
+
+    public static TimeSpan CallTimeout { get; } = TimeSpan.FromSeconds(120);
+
+    public string Address { get; }
+
+    public DBusConnection Bus => _connection;
+
+    public ManagerClient Manager => new(this);
+
+    public DomainClient Domain(string path) => new(this, path);
+
+    public JobClient Job(string path) => new(this, path);
+
+    /// <param name="bus"><c>system</c>, <c>session</c> or an address.</param>
+    /// <exception cref="ArgumentException">Not a bus name or address.</exception>
+    /// <exception cref="DBusConnectionException">The bus cannot be reached.</exception>
+    public static async Task<DaemonConnection> ConnectAsync(string bus, CancellationToken cancellationToken = default)
+    {
+        var address = BusAddresses.Resolve(bus);
+        var connection = new DBusConnection(new DBusConnectionOptions(address) { AutoConnect = false });
+        try
+        {
+            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new DaemonConnection(connection, address);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public Task CallAsync(string path, BusMethod method, ArgumentWriter? arguments = null) =>
+        CallAsync(path, method, arguments, Replies.None);
+
+    public async Task<T> CallAsync<T>(string path, BusMethod method, ArgumentWriter? arguments, MessageValueReader<T> reply)
+    {
+        var message = Build(BusContract.ServiceName, path, method.Interface, method.Name, method.InSignature, arguments);
+        return await _connection.CallMethodAsync(message, reply).WaitAsync(CallTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>org.freedesktop.DBus.Properties.GetAll of one interface.</summary>
+    public async Task<IReadOnlyDictionary<string, VariantValue>> GetAllAsync(string path, string interfaceName)
+    {
+        var message = Build(BusContract.ServiceName, path, BusContract.PropertiesInterface, "GetAll", "s",
+            (ref MessageWriter w) => w.WriteString(interfaceName));
+        return await _connection.CallMethodAsync(message, static (m, _) => m.GetBodyReader().ReadDictionaryOfStringToVariantValue())
+            .WaitAsync(CallTimeout).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onChanged"/> with the object path of every PropertiesChanged the daemon sends under
+    /// <paramref name="pathNamespace"/>. Subscribe before the call that causes the changes, or some are missed.
+    /// </summary>
+    public async Task<IDisposable> WatchPropertiesChangedAsync(string pathNamespace, Action<string> onChanged)
+    {
+        var rule = new MatchRule
+        {
+            Type = MessageType.Signal,
+            Sender = BusContract.ServiceName,
+            Interface = BusContract.PropertiesInterface,
+            Member = "PropertiesChanged",
+            PathNamespace = pathNamespace,
+        };
+        return await _connection.AddMatchAsync(rule, static (m, _) => m.PathAsString ?? "",
+            (Notification<string> n) =>
+            {
+                if (n.HasValue)
+                    onChanged(n.Value);
+            }, emitOnCapturedContext: false).ConfigureAwait(false);
+    }
+
+    private MessageBuffer Build(string destination, string path, string interfaceName, string member, string signature, ArgumentWriter? arguments)
+    {
+        var writer = _connection.GetMessageWriter();
+        try
+        {
+            writer.WriteMethodCallHeader(destination, path, interfaceName, member, signature.Length == 0 ? null : signature, MessageFlags.None);
+            arguments?.Invoke(ref writer);
+            return writer.CreateMessage();
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    public void Dispose() => _connection.Dispose();
+}

@@ -1,0 +1,30 @@
+using Tmds.DBus.Protocol;
+
+namespace LocalMigrate.Contract.Client;
+
+/// <summary>Typed calls of <see cref="ManagerContract"/>.</summary>
+public readonly struct ManagerClient(DaemonConnection connection)
+{
+    public Task<string> DefineAsync(string definitionJson) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.Define, (ref MessageWriter w) => w.WriteString(definitionJson), Replies.ObjectPath);
+
+    public Task<string> GetDomainAsync(string name) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.GetDomain, (ref MessageWriter w) => w.WriteString(name), Replies.ObjectPath);
+
+    public Task<string[]> ListDomainsAsync() =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.ListDomains, null, Replies.ObjectPaths);
+
+    public Task<string[]> ListJobsAsync() =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.ListJobs, null, Replies.ObjectPaths);
+
+    /// <returns>The paths of the jobs started, one per domain.</returns>
+    public Task<string[]> UpgradeAsync(IReadOnlyList<string> names, bool staleOnly, IReadOnlyDictionary<string, VariantValue> options) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.Upgrade, (ref MessageWriter w) =>
+        {
+            w.WriteArray(names);
+            w.WriteBool(staleOnly);
+            BusWriting.WriteVariantDictionary(ref w, options);
+        }, Replies.ObjectPaths);
+
+    public Task<IReadOnlyDictionary<string, VariantValue>> GetAllAsync() => connection.GetAllAsync(BusContract.ManagerPath, ManagerContract.Name);
+}

@@ -1,0 +1,45 @@
+namespace LocalMigrate.Contract;
+
+/// <summary><c>org.localmigrate1.Domain</c>, one object per domain at <see cref="BusContract.DomainPath"/>.</summary>
+public static class DomainContract
+{
+    public const string Name = BusContract.DomainInterface;
+
+    public static readonly BusMethod Start = new(Name, "Start", [], []);
+    public static readonly BusMethod Stop = new(Name, "Stop", [new("force", "b")], []);
+    public static readonly BusMethod Migrate = new(Name, "Migrate", [new("uri", "s"), new("options", "a{sv}")], [new("job", "o")]);
+    public static readonly BusMethod Cancel = new(Name, "Cancel", [], [new("job", "o")]);
+    public static readonly BusMethod Undefine = new(Name, "Undefine", [], []);
+
+    public static readonly BusProperty DomainName = new(Name, "Name", "s", PropertyEmits.Const);
+    public static readonly BusProperty Uuid = new(Name, "Uuid", "s", PropertyEmits.Const);
+
+    /// <summary>One of <see cref="BusContract.DomainStates"/>.</summary>
+    public static readonly BusProperty State = new(Name, "State", "s", PropertyEmits.Value);
+
+    public static readonly BusProperty Pid = new(Name, "Pid", "u", PropertyEmits.Value);
+    public static readonly BusProperty QemuBinary = new(Name, "QemuBinary", "s", PropertyEmits.Value);
+    public static readonly BusProperty QemuVersion = new(Name, "QemuVersion", "s", PropertyEmits.Value);
+    public static readonly BusProperty InstanceId = new(Name, "InstanceId", "s", PropertyEmits.Value);
+    public static readonly BusProperty RuntimeDirectory = new(Name, "RuntimeDirectory", "s", PropertyEmits.Value);
+
+    /// <summary>Invalidated rather than sent: computing it reads the QEMU process's mappings.</summary>
+    public static readonly BusProperty Stale = new(Name, "Stale", "b", PropertyEmits.Invalidates);
+
+    public static readonly BusProperty StaleReasons = new(Name, "StaleReasons", "as", PropertyEmits.Invalidates);
+    public static readonly BusProperty ConsoleLog = new(Name, "ConsoleLog", "s", PropertyEmits.Const);
+    public static readonly BusProperty Machine = new(Name, "Machine", "s", PropertyEmits.Const);
+    public static readonly BusProperty MemoryMiB = new(Name, "MemoryMiB", "u", PropertyEmits.Const);
+    public static readonly BusProperty MemoryBacking = new(Name, "MemoryBacking", "s", PropertyEmits.Const);
+
+    /// <summary>The running job's path, or "/" when none runs.</summary>
+    public static readonly BusProperty Job = new(Name, "Job", "o", PropertyEmits.Value);
+
+    /// <summary>The last ended job's path, or "/".</summary>
+    public static readonly BusProperty LastJob = new(Name, "LastJob", "o", PropertyEmits.Value);
+
+    public static readonly BusInterfaceContract Interface = new(Name,
+        [Start, Stop, Migrate, Cancel, Undefine],
+        [DomainName, Uuid, State, Pid, QemuBinary, QemuVersion, InstanceId, RuntimeDirectory, Stale, StaleReasons, ConsoleLog, Machine,
+            MemoryMiB, MemoryBacking, Job, LastJob]);
+}

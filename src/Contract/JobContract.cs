@@ -1,0 +1,41 @@
+namespace LocalMigrate.Contract;
+
+/// <summary><c>org.localmigrate1.Job</c>, one object per migration at <see cref="BusContract.JobPath"/>.</summary>
+public static class JobContract
+{
+    public const string Name = BusContract.JobInterface;
+
+    public static readonly BusMethod Cancel = new(Name, "Cancel", [], []);
+
+    public static readonly BusProperty Id = new(Name, "Id", "s", PropertyEmits.Const);
+    public static readonly BusProperty Domain = new(Name, "Domain", "s", PropertyEmits.Const);
+
+    /// <summary>One of <see cref="BusContract.JobKinds"/>.</summary>
+    public static readonly BusProperty Kind = new(Name, "Kind", "s", PropertyEmits.Const);
+
+    /// <summary>One of <see cref="BusContract.JobPhases"/>.</summary>
+    public static readonly BusProperty Phase = new(Name, "Phase", "s", PropertyEmits.Value);
+
+    /// <summary>One of <see cref="BusContract.JobStates"/>.</summary>
+    public static readonly BusProperty State = new(Name, "State", "s", PropertyEmits.Value);
+
+    public static readonly BusProperty Progress = new(Name, "Progress", "d", PropertyEmits.Value);
+    public static readonly BusProperty DataTotal = new(Name, "DataTotal", "t", PropertyEmits.Value);
+    public static readonly BusProperty DataRemaining = new(Name, "DataRemaining", "t", PropertyEmits.Value);
+    public static readonly BusProperty DowntimeMs = new(Name, "DowntimeMs", "t", PropertyEmits.Value);
+    public static readonly BusProperty TotalMs = new(Name, "TotalMs", "t", PropertyEmits.Value);
+    public static readonly BusProperty TransferredBytes = new(Name, "TransferredBytes", "t", PropertyEmits.Value);
+    public static readonly BusProperty SourcePid = new(Name, "SourcePid", "u", PropertyEmits.Value);
+    public static readonly BusProperty TargetPid = new(Name, "TargetPid", "u", PropertyEmits.Value);
+    public static readonly BusProperty SourceVersion = new(Name, "SourceVersion", "s", PropertyEmits.Value);
+    public static readonly BusProperty TargetVersion = new(Name, "TargetVersion", "s", PropertyEmits.Value);
+    public static readonly BusProperty Error = new(Name, "Error", "s", PropertyEmits.Value);
+
+    /// <summary>Unix time in milliseconds.</summary>
+    public static readonly BusProperty StartedAt = new(Name, "StartedAt", "t", PropertyEmits.Const);
+
+    public static readonly BusInterfaceContract Interface = new(Name,
+        [Cancel],
+        [Id, Domain, Kind, Phase, State, Progress, DataTotal, DataRemaining, DowntimeMs, TotalMs, TransferredBytes, SourcePid, TargetPid,
+            SourceVersion, TargetVersion, Error, StartedAt]);
+}
