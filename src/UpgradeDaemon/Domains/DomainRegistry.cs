@@ -78,6 +78,26 @@ public sealed class DomainRegistry
         Changed?.Invoke(domain);
     }
 
+    /// <summary>A job takes the domain (<paramref name="job"/>) or lets go of it (null, keeping it as the last job).</summary>
+    public void SetJob(Domain domain, Migration.MigrationJob? job)
+    {
+        lock (_gate)
+        {
+            if (job is null && domain.Job is { } previous)
+                domain.LastJob = previous;
+            domain.Job = job;
+        }
+        Changed?.Invoke(domain);
+    }
+
+    /// <summary>A job that ended without running here (read back from the journal after a restart) becomes the last one.</summary>
+    public void SetLastJob(Domain domain, Migration.MigrationJob job)
+    {
+        lock (_gate)
+            domain.LastJob = job;
+        Changed?.Invoke(domain);
+    }
+
     /// <summary>Confirm's commit point: the incoming instance leaves the shadow registry and becomes the active one.</summary>
     public void Promote(Domain domain, DomainInstance incoming)
     {

@@ -26,8 +26,8 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             if (domain.Active is null)
                 throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
             job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options);
-            domain.Job = job;
             _jobs[job.Id] = job;
+            registry.SetJob(domain, job);
             Trim();
         }
         catch
@@ -54,11 +54,15 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             {
                 job.End(MigrationJobState.Cancelled, "cancelled while waiting for its turn");
             }
+            catch (Exception e)
+            {
+                // The runner ends every job itself; this is the last guard that a job never stays running forever.
+                job.End(MigrationJobState.Failed, $"{job.Phase}: internal error: {e.Message}");
+            }
             finally
             {
                 TryPrune();
-                domain.Job = null;
-                domain.LastJob = job;
+                registry.SetJob(domain, null);
                 domain.Lock.Release();
             }
         });
