@@ -113,17 +113,23 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         var notRunning = await dst.VerifyTargetAsync(job.Id, begin.SourceWasRunning, CancellationToken.None).ConfigureAwait(false);
         if (notRunning is not null)
             throw new MigrationException(MigrationPhase.Confirm, $"{notRunning}; the guest stays on the source");
-        await gate.OnConfirmStepAsync(job, ConfirmStep.TargetVerified).ConfigureAwait(false);
+        await ReachedAsync(job, ConfirmStep.TargetVerified).ConfigureAwait(false);
 
         promoted.Value = true;
         await dst.CommitAsync(job.Id).ConfigureAwait(false);
-        await gate.OnConfirmStepAsync(job, ConfirmStep.TargetPromoted).ConfigureAwait(false);
+        await ReachedAsync(job, ConfirmStep.TargetPromoted).ConfigureAwait(false);
 
         if (targetExited.IsCompleted)
             await ReinstateSourceAsync(domain, job, begin).ConfigureAwait(false);
         await ConfirmSourceAsync(job, begin.Source).ConfigureAwait(false);
         if (targetExited.IsCompleted)
             throw new MigrationException(MigrationPhase.Confirm, "the target QEMU exited during Confirm: no QEMU runs the guest any more");
+    }
+
+    private ValueTask ReachedAsync(MigrationJob job, ConfirmStep step)
+    {
+        LogConfirmStep(job.Id, job.DomainName, step);
+        return gate.OnConfirmStepAsync(job, step);
     }
 
     /// <summary>
@@ -221,7 +227,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     {
         try
         {
-            await src.ConfirmAsync(source, step => gate.OnConfirmStepAsync(job, step)).ConfigureAwait(false);
+            await src.ConfirmAsync(source, step => ReachedAsync(job, step)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -253,6 +259,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
     private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} Confirm step {Step} done")]
+    private partial void LogConfirmStep(string jobId, string domainName, ConfirmStep step);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} switched, but QEMU's figures could not be read: {Reason}")]
     private partial void LogFiguresLost(string jobId, string domainName, string reason);
