@@ -20,4 +20,7 @@ public sealed class Domain(DomainDefinition definition)
     public MigrationJob? Job { get; internal set; }
 
     public MigrationJob? LastJob { get; internal set; }
+
+    /// <summary>Set on a domain made up at start-up for a running QEMU whose definition file cannot be read: why not.</summary>
+    public string? DefinitionError { get; init; }
 }

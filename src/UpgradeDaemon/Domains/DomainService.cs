@@ -91,6 +91,14 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
             if (domain.State == DomainState.Unreachable)
                 throw new DomainBusyException($"domain {name}: a QEMU of it still runs but does not answer on QMP (see {options.RuntimeDirectory}); " +
                                               "stop that process by hand, then restart localmigrated");
+            if (domain.DefinitionError is { } unreadable)
+                throw new DomainBusyException($"domain {name}: {unreadable}; fix the definition file or undefine the domain");
+            // No second copy of a guest, whatever the registry says: not beside a migration target, not beside a QEMU
+            // a failed job or a lost daemon left behind (booting would also recreate the RAM file under it).
+            if (registry.Shadow.Find(name) is { } incoming)
+                throw new DomainBusyException($"domain {name}: a migration target of it still runs (pid {incoming.Pid})");
+            if (InstanceAdopter.LiveProcessesOf(options.RuntimeDirectory, name) is [var pid, ..])
+                throw new DomainBusyException($"domain {name}: a QEMU of it still runs (pid {pid}, under {options.RuntimeDirectory}); stop it first");
             var definition = domain.Definition;
             foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
             {

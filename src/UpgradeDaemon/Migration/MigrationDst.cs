@@ -10,6 +10,7 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     : IMigrationDestination
 {
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, IncomingMigration> _incoming = new();
 
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
@@ -74,6 +75,30 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
                 $"target QEMU (pid {target.Pid}) reports incoming migration {status}: {QemuLog.Tail(target.Paths.QemuLog)}");
         var runState = await target.QueryStatusAsync(timeout.Token).ConfigureAwait(false);
         return new FinishResult(target.Pid, target.QemuVersion, runState);
+    }
+
+    public async Task<string?> VerifyTargetAsync(string jobId, bool guestRan, CancellationToken cancellationToken)
+    {
+        var target = Find(jobId).Target;
+        if (target.HasExited)
+            return $"target QEMU (pid {target.Pid}) has exited: {QemuLog.Tail(target.Paths.QemuLog)}";
+        string state;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(VerifyTimeout);
+            state = await target.QueryStatusAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or IOException
+                                      || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return target.HasExited
+                ? $"target QEMU (pid {target.Pid}) has exited: {QemuLog.Tail(target.Paths.QemuLog)}"
+                : $"target QEMU (pid {target.Pid}) does not answer query-status: {e.Message}";
+        }
+        return state == "running" || (!guestRan && state == "paused")
+            ? null
+            : $"target QEMU (pid {target.Pid}) is in state {state}, not running the guest";
     }
 
     public Task CommitAsync(string jobId)

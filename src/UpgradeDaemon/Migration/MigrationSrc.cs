@@ -125,38 +125,63 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         return info;
     }
 
-    /// <summary>Confirm after success: the guest runs on the target, so the source quits and its runtime dir goes.</summary>
-    public async Task ConfirmAsync(DomainInstance source)
+    /// <summary>
+    /// Confirm after success: the guest runs on the (already promoted) target, so the source quits and its runtime dir
+    /// goes. <paramref name="reached"/> is told after each step, where a crash test can stop the daemon.
+    /// </summary>
+    public async Task ConfirmAsync(DomainInstance source, Func<ConfirmStep, ValueTask> reached)
     {
+        await SendQuitAsync(source).ConfigureAwait(false);
+        await reached(ConfirmStep.SourceQuitSent).ConfigureAwait(false);
+        // Waits for the exit, and kills a source that does not quit in time.
         await source.QuitAsync().ConfigureAwait(false);
+        await reached(ConfirmStep.SourceExited).ConfigureAwait(false);
         source.RemoveRuntimeDirectory();
         await source.DisposeAsync().ConfigureAwait(false);
+        await reached(ConfirmStep.SourceDirectoryRemoved).ConfigureAwait(false);
     }
 
     /// <summary>Rollback on the source: the guest's newest state is still here; let it run again if it ran before.</summary>
     /// <returns>null, or why the source could not be resumed.</returns>
-    public async Task<string?> RecoverAsync(DomainInstance source, bool sourceWasRunning)
+    /// <param name="cancellationToken">The rollback's deadline: a QEMU that does not answer must not hold the job forever.</param>
+    public async Task<string?> RecoverAsync(DomainInstance source, bool sourceWasRunning, CancellationToken cancellationToken)
     {
         if (source.HasExited)
             return $"source QEMU (pid {source.Pid}) is gone";
         try
         {
             // A stream still flowing is stopped first, or QEMU could finish it behind the rollback's back.
-            var migration = await source.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+            var migration = await source.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, cancellationToken).ConfigureAwait(false);
             if (migration.Status is "setup" or "active" or "device" or "pre-switchover")
                 await TryExecuteAsync(source.Qmp, "migrate_cancel").ConfigureAwait(false);
-            var status = await source.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
+            var status = await source.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
             if (sourceWasRunning && status != "running")
             {
-                await source.Qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
+                await source.Qmp.ExecuteAsync("cont", null, cancellationToken).ConfigureAwait(false);
                 LogResumed(source.Definition.Name, source.Pid, status);
             }
             return null;
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException
+                                      || (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            LogRecoverFailed(source.Definition.Name, source.Pid, e.Message);
-            return e.Message;
+            var why = e is OperationCanceledException ? $"source QEMU (pid {source.Pid}) did not answer in time" : e.Message;
+            LogRecoverFailed(source.Definition.Name, source.Pid, why);
+            return why;
+        }
+    }
+
+    /// <summary>The first half of QEMU's quit, alone, so Confirm can tell "quit sent" from "exited".</summary>
+    private static async Task SendQuitAsync(DomainInstance source)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await source.Qmp.ExecuteAsync("quit", null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or IOException or OperationCanceledException)
+        {
+            // The process may close the socket before it answers quit; QuitAsync then waits for it (or kills it).
         }
     }
 
