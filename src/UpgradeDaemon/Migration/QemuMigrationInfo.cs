@@ -1,6 +1,8 @@
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>QMP query-migrate (qapi/migration.json MigrationInfo): the fields the daemon uses, kebab-case on the wire.</summary>
+/// <remarks>Only MigrationRecovery still reads this string-typed form; once it calls QemuMonitor.QueryMigrateAsync
+/// (<see cref="Interop.Qmp.Monitor.MigrationInfo"/>), delete this and <see cref="QemuMigrationRam"/>.</remarks>
 public sealed record QemuMigrationInfo
 {
     public string? Status { get; init; }
