@@ -154,7 +154,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
                     registry.SetState(domain, DomainState.Running);
                     throw new InstanceUnresponsiveException(
                         $"domain {name}: QEMU (pid {instance.Pid}) did not answer system_powerdown within {e.Timeout.TotalSeconds:0} s; " +
-                        "it still runs, unchanged (stop --force kills it)", e);
+                        "it still runs (stop --force kills it; if QEMU recovers it may still pass the power-off to the guest)", e);
                 }
                 if (!await instance.WaitForExitAsync(options.StopTimeout).ConfigureAwait(false))
                 {
