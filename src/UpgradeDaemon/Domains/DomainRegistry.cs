@@ -100,6 +100,9 @@ public sealed class DomainRegistry
         Changed?.Invoke(domain);
     }
 
+    /// <summary>Tells <see cref="Changed"/> listeners that something derived from the domain changed (e.g. its staleness).</summary>
+    public void NotifyChanged(Domain domain) => Changed?.Invoke(domain);
+
     /// <summary>Confirm's commit point: the incoming instance leaves the shadow registry and becomes the active one.</summary>
     public void Promote(Domain domain, DomainInstance incoming)
     {

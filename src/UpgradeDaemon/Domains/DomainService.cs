@@ -140,16 +140,29 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
             registry.SetState(domain, DomainState.Stopping);
             if (force)
             {
-                await instance.QuitAsync(cancellationToken).ConfigureAwait(false);
+                // Signals, not QMP: a QEMU that no longer answers (stuck, SIGSTOP) must still go.
+                await instance.DestroyAsync().ConfigureAwait(false);
+                if (!instance.HasExited)
+                {
+                    registry.SetState(domain, DomainState.Running);
+                    throw new InstanceUnresponsiveException($"domain {name}: QEMU (pid {instance.Pid}) survived SIGKILL; it still runs");
+                }
             }
             else
             {
                 try
                 {
-                    await instance.Qmp.ExecuteAsync("system_powerdown", null, cancellationToken).ConfigureAwait(false);
+                    await instance.Monitor.SystemPowerdownAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (QmpDisconnectedException)
                 {
+                }
+                catch (QmpTimeoutException e)
+                {
+                    registry.SetState(domain, DomainState.Running);
+                    throw new InstanceUnresponsiveException(
+                        $"domain {name}: QEMU (pid {instance.Pid}) did not answer system_powerdown within {e.Timeout.TotalSeconds:0} s; " +
+                        "it still runs (stop --force kills it; if QEMU recovers it may still pass the power-off to the guest)", e);
                 }
                 if (!await instance.WaitForExitAsync(options.StopTimeout).ConfigureAwait(false))
                 {

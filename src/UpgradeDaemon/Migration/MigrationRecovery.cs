@@ -1,4 +1,5 @@
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -181,8 +182,8 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         timeout.CancelAfter(QueryTimeout);
         try
         {
-            var run = ParseRunState(await instance.QueryStatusAsync(timeout.Token).ConfigureAwait(false));
-            var migration = ParseMigrationStatus((await QueryMigrateAsync(instance, timeout.Token).ConfigureAwait(false)).Status);
+            var run = Classify(await instance.Monitor.QueryStatusAsync(cancellationToken: timeout.Token).ConfigureAwait(false));
+            var migration = Classify((await instance.Monitor.QueryMigrateAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Status);
             return new ObservedInstance(instance.InstanceId, InstanceLiveness.Answering, run, migration, instance.Record.Role);
         }
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException
@@ -209,7 +210,7 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(QueryTimeout);
-                    flowing |= ParseMigrationStatus((await QueryMigrateAsync(instance, timeout.Token).ConfigureAwait(false)).Status)
+                    flowing |= Classify((await instance.Monitor.QueryMigrateAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Status)
                                == QemuMigrationStatus.InFlight;
                 }
                 catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException
@@ -245,7 +246,7 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         try
         {
             using var timeout = new CancellationTokenSource(QueryTimeout);
-            await ContAsync(instance, timeout.Token).ConfigureAwait(false);
+            await instance.Monitor.ContAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
             LogResumed(instance.Definition.Name, instance.InstanceId, instance.Pid);
             return null;
         }
@@ -255,43 +256,37 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         }
     }
 
-    // The QMP calls of recovery, one each, for the typed monitor layer to take over.
-    private static Task<QemuMigrationInfo> QueryMigrateAsync(DomainInstance instance, CancellationToken cancellationToken) =>
-        instance.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, cancellationToken);
-
-    private static Task ContAsync(DomainInstance instance, CancellationToken cancellationToken) =>
-        instance.Qmp.ExecuteAsync("cont", null, cancellationToken);
-
     private static async Task TryMigrateCancelAsync(DomainInstance instance)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(QueryTimeout);
-            await instance.Qmp.ExecuteAsync("migrate_cancel", null, timeout.Token).ConfigureAwait(false);
+            await instance.Monitor.MigrateCancelAsync(QueryTimeout).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or IOException or OperationCanceledException)
         {
         }
     }
 
-    internal static QemuRunState ParseRunState(string status) => status switch
+    /// <summary>QEMU's run state as the recovery planner weighs it.</summary>
+    internal static QemuRunState Classify(RunState state) => state switch
     {
-        "running" => QemuRunState.Running,
-        "inmigrate" => QemuRunState.Inmigrate,
-        "postmigrate" => QemuRunState.Postmigrate,
-        "finish-migrate" => QemuRunState.FinishMigrate,
-        // paused, suspended, io-error, shutdown, guest-panicked, internal-error, prelaunch, watchdog, debug, ...:
+        RunState.Running => QemuRunState.Running,
+        RunState.Inmigrate => QemuRunState.Inmigrate,
+        RunState.Postmigrate => QemuRunState.Postmigrate,
+        RunState.FinishMigrate => QemuRunState.FinishMigrate,
+        // paused, suspended, io-error, shutdown, guest-panicked, internal-error, prelaunch, watchdog, debug, unknown:
         // stopped, and still holding whatever guest it has.
         _ => QemuRunState.Paused,
     };
 
-    internal static QemuMigrationStatus ParseMigrationStatus(string? status) => status switch
+    /// <summary>QEMU's migration status as the recovery planner weighs it.</summary>
+    internal static QemuMigrationStatus Classify(MigrationStatus status) => status switch
     {
-        null or "" or "none" => QemuMigrationStatus.None,
-        "completed" => QemuMigrationStatus.Completed,
-        "failed" => QemuMigrationStatus.Failed,
-        "cancelled" => QemuMigrationStatus.Cancelled,
-        // setup, active, device, pre-switchover, cancelling, wait-unplug, postcopy-*, colo: a stream still flows.
+        MigrationStatus.None => QemuMigrationStatus.None,
+        MigrationStatus.Completed => QemuMigrationStatus.Completed,
+        MigrationStatus.Failed => QemuMigrationStatus.Failed,
+        MigrationStatus.Cancelled => QemuMigrationStatus.Cancelled,
+        // setup, active, device, pre-switchover, cancelling, wait-unplug, postcopy-*, colo, unknown: a stream may still flow.
         _ => QemuMigrationStatus.InFlight,
     };
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -174,16 +175,16 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     }
 
     /// <summary>The figures are a report, not the migration: failing to read them never fails a switched guest.</summary>
-    private async Task<QemuMigrationInfo> ReadFiguresAsync(MigrationJob job, PerformResult performed)
+    private async Task<MigrationInfo> ReadFiguresAsync(MigrationJob job, PerformResult performed)
     {
         try
         {
             return await performed.FinalFigures.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
         {
             LogFiguresLost(job.Id, job.DomainName, e.Message);
-            return new QemuMigrationInfo();
+            return new MigrationInfo();
         }
     }
 

@@ -1,3 +1,4 @@
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.Interop.Posix;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
@@ -39,7 +40,7 @@ public sealed class ConfirmSafetyTests(ITestOutputHelper output)
         Assert.Contains("the guest stays on the source", job.Error);
         Assert.Same(source, domain.Active);
         Assert.Equal(DomainState.Running, domain.State);
-        Assert.Equal("running", await source.QueryStatusAsync(CancellationToken.None));
+        Assert.Equal(RunState.Running, await source.Monitor.QueryStatusAsync());
         Assert.Equal([source.Pid], engine.QemuProcesses());
         Assert.Equal([$"{domain.Name}.{source.InstanceId}"], engine.RuntimeDirectories());
         Assert.Equal(0, engine.Registry.Shadow.Count);
