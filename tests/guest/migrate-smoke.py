@@ -2,6 +2,7 @@
 """Boot the test guest and migrate it locally with raw QMP: a check of the machine, not of LocalMigrate.
 
     tests/guest/migrate-smoke.py [--src BIN] [--dst BIN] [--shared] [--pvh] [--seconds S] [--no-migrate]
+                                 [--machine TYPE]
 
 Boots the guest from build-guest.sh under the source QEMU (TCG, q35, 256 MiB), checks LMREADY,
 LMTICK and LMPATTERN, then starts the target QEMU with the same device model plus `-incoming defer`,
@@ -178,6 +179,8 @@ def main():
     ap.add_argument("--no-migrate", action="store_true")
     ap.add_argument("--guest-dir", help="default: build-guest.sh --print-dir")
     ap.add_argument("--accel", default=os.environ.get("LOCALMIGRATE_TEST_ACCEL", "tcg"))
+    ap.add_argument("--machine", default="q35",
+                    help="machine type; pin a versioned one (pc-q35-7.2) when the two QEMUs differ")
     o = ap.parse_args()
     dst_bin = o.dst or shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
 
@@ -191,7 +194,7 @@ def main():
     if shm:  # create it ourselves: QEMU would create it 0644
         os.close(os.open(shm, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     # The device model, identical on both sides. The migration stream carries state, not config.
-    common = ["-accel", o.accel, "-machine", "q35", "-m", "256", "-nodefaults", "-no-user-config",
+    common = ["-accel", o.accel, "-machine", o.machine, "-m", "256", "-nodefaults", "-no-user-config",
               "-display", "none", "-no-reboot",
               "-kernel", kernel, "-initrd", env["GUEST_INITRD"], "-append", env["GUEST_CMDLINE_DEFAULT"]]
     if shm:
