@@ -2,7 +2,7 @@
 """Boot the test guest and migrate it locally with raw QMP: a check of the machine, not of LocalMigrate.
 
     tests/guest/migrate-smoke.py [--src BIN] [--dst BIN] [--shared] [--pvh] [--seconds S] [--no-migrate]
-                                 [--machine TYPE] [--cpr]
+                                 [--machine TYPE] [--cpr [--memfd]] [--boot-timeout S]
 
 Boots the guest from build-guest.sh under the source QEMU (TCG, q35, 256 MiB), checks LMREADY,
 LMTICK and LMPATTERN, then starts the target QEMU with the same device model plus `-incoming defer`,
@@ -187,10 +187,13 @@ def main():
     ap.add_argument("--accel", default=os.environ.get("LOCALMIGRATE_TEST_ACCEL", "tcg"))
     ap.add_argument("--boot-timeout", type=float, default=30.0, help="seconds until LMREADY (a loaded host is slow)")
     ap.add_argument("--cpr", action="store_true", help="cpr-transfer mode (QEMU >= 10.0 both sides)")
+    ap.add_argument("--memfd", action="store_true", help="with --cpr: RAM in memory-backend-memfd instead of a named file")
     ap.add_argument("--machine", default="q35",
                     help="machine type; pin a versioned one (pc-q35-7.2) when the two QEMUs differ")
     o = ap.parse_args()
     o.shared = o.shared or o.cpr
+    if o.memfd and not o.cpr:
+        ap.error("--memfd needs --cpr: a fresh QEMU cannot open another process's memfd by itself")
     dst_bin = o.dst or shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
 
     guest_dir = o.guest_dir or subprocess.run([os.path.join(HERE, "build-guest.sh"), "--print-dir"],
@@ -199,19 +202,21 @@ def main():
     kernel = env["GUEST_KERNEL_PVH"] if o.pvh else env["GUEST_KERNEL"]
 
     workdir = tempfile.mkdtemp(prefix="lm-smoke.")
-    shm = f"/dev/shm/lm-smoke.{os.getpid()}" if o.shared else None
+    shm = f"/dev/shm/lm-smoke.{os.getpid()}" if o.shared and not o.memfd else None
     if shm:  # create it ourselves: QEMU would create it 0644
         os.close(os.open(shm, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     # The device model, identical on both sides. The migration stream carries state, not config.
     common = ["-accel", o.accel, "-machine", o.machine, "-m", "256", "-nodefaults", "-no-user-config",
               "-display", "none", "-no-reboot",
               "-kernel", kernel, "-initrd", env["GUEST_INITRD"], "-append", env["GUEST_CMDLINE_DEFAULT"]]
+    if o.memfd:  # anonymous shared memory: no file to open, only the fd cpr-transfer passes
+        common += ["-object", "memory-backend-memfd,id=ram0,size=256M,share=on", "-machine", "memory-backend=ram0"]
     if shm:
         common += ["-object", f"memory-backend-file,id=ram0,size=256M,mem-path={shm},share=on",
                    "-machine", "memory-backend=ram0"]
     if o.cpr:
         common += ["-machine", "aux-ram-share=on"]
-    result = {"src": o.src, "dst": dst_bin, "shared": o.shared, "pvh": o.pvh, "cpr": o.cpr, "ok": False}
+    result = {"src": o.src, "dst": dst_bin, "shared": o.shared, "pvh": o.pvh, "cpr": o.cpr, "memfd": o.memfd, "ok": False}
     vms = []
     try:
         src = Vm("src", o.src, common, workdir)
