@@ -10,7 +10,7 @@
 # from qemu-system-common=<its exact version>), plus fetch.env. The last stdout line is the binary.
 # <key> is a hash of this script: a tree built by another version of it lives in another directory, so two
 # checkouts of the project (branches, worktrees) never replace each other's tree under a running test.
-# Trees of other keys unused for 14 days are pruned.
+# Trees of other keys unused for 14 days (by the mtime of their fetch.env, touched on every use) are pruned.
 #
 # QEMU resolves its data and module dirs relative to its own executable (<exe dir>/../share/qemu,
 # ../share/seabios, ../lib/ipxe/qemu, ../lib/x86_64-linux-gnu/qemu), not to the absolute /usr paths:
@@ -41,7 +41,7 @@ dir=$cache_root/${version//[^A-Za-z0-9.+~-]/_}.$key
 bin=$dir/usr/bin/qemu-system-x86_64
 
 cached() { [[ -x $bin && -f $dir/fetch.env ]] && grep -qx "FETCH_KEY=$key" "$dir/fetch.env"; }
-done_() { echo "$bin" >&3; exit 0; }
+done_() { touch -c "$dir/fetch.env" 2>/dev/null || true; echo "$bin" >&3; exit 0; }   # mtime: last use
 
 cached && done_                 # fast path: no lock, no apt
 
@@ -79,8 +79,11 @@ deb_depends() {
 }
 
 rm -rf "$cache_root"/.fetch.*        # left by a killed run (we hold the lock)
-# Trees of other script versions: kept while recently used (a test of another checkout may run them).
-find "$cache_root" -mindepth 1 -maxdepth 1 -type d ! -name '.*' ! -path "$dir" -atime +14 -exec rm -rf {} + 2>/dev/null || true
+# Trees of other script versions: kept while used in the last 14 days (a test of another checkout may run them).
+for old in "$cache_root"/*/; do
+    old=${old%/}
+    [[ $old == "$dir" || -n $(find "$old/fetch.env" -mtime -14 2>/dev/null) ]] || rm -rf "$old"
+done
 [[ -z $suite ]] || bash "$here/apt-suite.sh" "$suite" >/dev/null
 tmp=$(mktemp -d "$cache_root/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
