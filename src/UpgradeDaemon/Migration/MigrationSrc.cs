@@ -29,7 +29,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         }
         if (!info.CanBuild(definition.Machine))
             throw new MigrationException(MigrationPhase.Begin,
-                $"target binary {binary} (QEMU {info.Version}) cannot build machine type {definition.Machine} of domain {domain.Name}");
+                $"target binary {binary} (QEMU {info.Version}) cannot build machine type {definition.Machine} of domain {domain.Name} (running on QEMU {source.QemuVersion})");
         var ignoreShared = options.IgnoreShared ?? definition.MemoryBacking == MemoryBacking.Shared;
         if (ignoreShared && definition.MemoryBacking != MemoryBacking.Shared)
             throw new MigrationException(MigrationPhase.Begin, "option ignoreShared needs memoryBacking shared");
