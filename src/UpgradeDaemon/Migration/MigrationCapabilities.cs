@@ -13,9 +13,4 @@ internal static class MigrationCapabilities
         new(MigrationCapability.Events, true),
         new(MigrationCapability.XIgnoreShared, ignoreShared),
     ];
-
-    /// <summary>MigrationStatus values after which nothing more happens, by QAPI name.</summary>
-    /// <remarks>For MigrationRecovery until it reads <see cref="MigrationInfo"/> through QemuMonitor; then use
-    /// <see cref="MigrationStatusExtensions.IsTerminal"/> and delete this.</remarks>
-    public static bool IsTerminal(string? status) => QapiEnum.Parse<MigrationStatus>(status).IsTerminal();
 }

@@ -52,6 +52,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public DomainService Domains => _services.GetRequiredService<DomainService>();
     public MigrationService Migrations => _services.GetRequiredService<MigrationService>();
     public MigrationJournal Journal => _services.GetRequiredService<MigrationJournal>();
+    public UpgradeDaemon.Upgrade.StaleDetector Stale => _services.GetRequiredService<UpgradeDaemon.Upgrade.StaleDetector>();
 
     /// <summary>The daemon's start/stop logic: load, adopt, recover; detach on stop.</summary>
     public EngineHostedService Engine => _engine ??= ActivatorUtilities.CreateInstance<EngineHostedService>(_services);
