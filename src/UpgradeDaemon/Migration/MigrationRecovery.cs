@@ -105,6 +105,12 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
     {
         foreach (var id in decision.Kill)
             await KillAsync(instances.Single(i => i.InstanceId == id)).ConfigureAwait(false);
+        // Undecided: an instance that may hold the guest is neither kept nor killed. It runs on, unwatched and reported.
+        foreach (var untouched in instances.Where(i => i.InstanceId != decision.Keep && !decision.Kill.Contains(i.InstanceId)))
+        {
+            LogLeftRunning(domain.Name, untouched.InstanceId, untouched.Pid, decision.Reason);
+            await untouched.DetachAsync().ConfigureAwait(false);
+        }
         if (decision.Keep is null)
         {
             if (domain.Active is null)
@@ -319,6 +325,9 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) could not be killed: {Reason}")]
     private partial void LogKillFailed(string domainName, string instanceId, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) left running, not adopted: {Reason}")]
+    private partial void LogLeftRunning(string domainName, string instanceId, int pid, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) resumed")]
     private partial void LogResumed(string domainName, string instanceId, int pid);

@@ -103,7 +103,7 @@ public sealed class ConfirmSafetyTests(ITestOutputHelper output)
         Assert.Equal(MigrationJobState.Cancelled, job.State);
         Assert.Contains("rollback incomplete: the source did not resume", job.Error);
         Assert.Contains("did not answer in time", job.Error);
-        Assert.Null(domain.Job);
+        await Poll.UntilAsync(() => domain.Job is null, TimeSpan.FromSeconds(10), "the job to let go of the domain");
         // The target went; the source, never paused by the migration, runs on once it gets its CPU back.
         Assert.Same(source, domain.Active);
         Assert.Equal([source.Pid], engine.QemuProcesses());
@@ -131,7 +131,7 @@ public sealed class ConfirmSafetyTests(ITestOutputHelper output)
         output.WriteLine(job.Error);
         Assert.Equal(MigrationJobState.Cancelled, job.State);
         Assert.Contains("rollback incomplete: the target was not removed: kill", job.Error);
-        Assert.Null(domain.Job);
+        await Poll.UntilAsync(() => domain.Job is null, TimeSpan.FromSeconds(10), "the job to let go of the domain");
         Assert.Same(source, domain.Active);
         await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
         console.AssertContinuous();
