@@ -13,15 +13,7 @@ internal static class DefineCommand
         command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
         {
             var path = parsed.GetValue(file)!;
-            string json;
-            try
-            {
-                json = path == "-" ? await Console.In.ReadToEndAsync().ConfigureAwait(false) : await File.ReadAllTextAsync(path).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException(ExitCodes.Usage, $"FILE: cannot read {path}: {e.Message}");
-            }
+            var json = await DefinitionFile.ReadAsync(path).ConfigureAwait(false);
             var result = await client.CallAsync(BusContract.ManagerPath, BusContract.ManagerInterface, "Define", "s", json).ConfigureAwait(false);
             var domain = await client.GetAllAsync(((BusObjectPath)result[0]).Value, BusContract.DomainInterface).ConfigureAwait(false);
             Console.WriteLine($"defined {domain["Name"]} (uuid {domain["Uuid"]}, machine {domain["Machine"]})");

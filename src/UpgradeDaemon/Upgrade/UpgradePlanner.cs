@@ -14,8 +14,9 @@ public sealed class UpgradePlanner(DomainRegistry registry, MigrationService mig
 {
     public IReadOnlyList<MigrationJob> Start(IReadOnlyList<string> names, bool staleOnly, MigrationOptions migrationOptions, int? parallel = null)
     {
+        // A name given twice is one domain: a second job would only be refused as busy and report the batch failed.
         var domains = names.Count > 0
-            ? names.Select(registry.Get).ToList()
+            ? names.Distinct(StringComparer.Ordinal).Select(registry.Get).ToList()
             : registry.List().Where(d => d.Active is not null).ToList();
         if (staleOnly)
             domains = domains.Where(d => stale.Check(d).IsStale).ToList();
