@@ -120,7 +120,7 @@ internal sealed class FieldReader(JsonElement obj, string prefix, List<Definitio
     /// <summary>
     /// Unknown keys and keys given twice, each reported once by path. A duplicate is refused rather than
     /// "last wins": JSON parsers disagree on which copy counts, so the file would not say what the daemon stored.
-    /// Names are compared unescaped, so "name" is the same key as "name".
+    /// Names are compared unescaped, so "na\u006de" is the same key as "name".
     /// </summary>
     public static void CheckKeys(JsonElement obj, string prefix, HashSet<string> known, List<DefinitionError> errors)
     {

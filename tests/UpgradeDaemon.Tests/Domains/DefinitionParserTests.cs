@@ -230,4 +230,14 @@ public sealed class DefinitionParserTests
         Assert.Equal(definition.Disks, again.Disks);
         Assert.Equal(definition.Cmdline, again.Cmdline);
     }
+
+    [Fact]
+    public void Parse_FiftyThousandUnknownKeys_MessageShowsTwentyAndCountsTheRest()
+    {
+        var keys = string.Join(",", Enumerable.Range(0, 50_000).Select(i => $"\"k{i}\":0"));
+        var e = Refused($$"""{"name":"x","kernel":"/k",{{keys}}}""");
+        Assert.Equal(50_000, e.Errors.Count);
+        Assert.EndsWith("; and 49980 more", e.Message);
+        Assert.True(e.Message.Length < 1000, e.Message);
+    }
 }
