@@ -31,6 +31,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     public async Task<Domain> DefineAsync(string json, CancellationToken cancellationToken)
     {
         var definition = DefinitionParser.Parse(json);
+        DefinitionFileCheck.ThrowIfUnusable(definition);
         var existing = registry.Find(definition.Name);
         if (existing is not null)
             throw new DomainExistsException(definition.Name);
@@ -70,6 +71,9 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
         {
             if (domain.Active is not null)
                 throw new DomainBusyException($"domain {name} is {domain.State.ToString().ToLowerInvariant()}: stop it first");
+            // The console log goes with the domain, first: a later domain of the same name must not show this one's
+            // output, and a failure here leaves the domain defined, with the reason.
+            File.Delete(launcher.ConsoleLogOf(name));
             store.Delete(domain.Definition.Uuid);
             registry.Remove(domain);
         }
