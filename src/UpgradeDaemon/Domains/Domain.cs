@@ -20,4 +20,7 @@ public sealed class Domain(DomainDefinition definition)
     public MigrationJob? Job { get; internal set; }
 
     public MigrationJob? LastJob { get; internal set; }
+
+    /// <summary>What holds <see cref="Lock"/> other than a migration job (e.g. "snapshot create s1"), for busy messages.</summary>
+    public string? Operation { get; internal set; }
 }
