@@ -48,6 +48,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public DomainRegistry Registry => _services.GetRequiredService<DomainRegistry>();
     public DomainService Domains => _services.GetRequiredService<DomainService>();
     public MigrationService Migrations => _services.GetRequiredService<MigrationService>();
+    public LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService Snapshots => _services.GetRequiredService<LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService>();
 
     /// <summary>The daemon's start/stop logic: load, adopt, recover; detach on stop.</summary>
     public EngineHostedService Engine => _engine ??= ActivatorUtilities.CreateInstance<EngineHostedService>(_services);

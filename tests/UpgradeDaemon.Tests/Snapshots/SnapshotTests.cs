@@ -1,0 +1,193 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LocalMigrate.UpgradeDaemon.Domains;
+using LocalMigrate.UpgradeDaemon.Migration;
+using LocalMigrate.UpgradeDaemon.Snapshots;
+using LocalMigrate.UpgradeDaemon.Tests.Support;
+using Xunit.Abstractions;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Snapshots;
+
+/// <summary>qcow2 internal snapshots against real QEMU and real qemu-img: revert, list against the images, locking, local migration.</summary>
+[Collection(RealQemuCollection.Name)]
+public sealed class SnapshotTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Slow = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task RevertSnapshot_VmStateOfARunningGuest_TheGuestCountsOnFromTheSnapshot()
+    {
+        await using var engine = new EngineHarness(output);
+        var console = await BootWithDiskAsync(engine, "rv", "qcow2");
+        var snapshots = engine.Snapshots;
+
+        var before = console.LastTick()!.Counter;
+        await snapshots.CreateAsync("rv", "live", diskOnly: false, CancellationToken.None).WaitAsync(Slow);
+        var after = console.LastTick()!.Counter;
+        var counted = await console.WaitForTicksAsync(after, 100, Slow);
+        var ticksBeforeRevert = console.Ticks().Count;
+
+        await snapshots.RevertAsync("rv", "live", CancellationToken.None).WaitAsync(Slow);
+        await Poll.UntilAsync(() => console.Ticks().Count > ticksBeforeRevert + 20, Slow, "ticks after the revert");
+
+        var first = console.Ticks()[ticksBeforeRevert];
+        output.WriteLine($"snapshot taken between ticks {before} and {after}; counted to {counted.Counter}; first tick after revert {first.Counter}");
+        Assert.InRange(first.Counter, before, after + 1);
+        Assert.True(first.Counter < counted.Counter, $"the guest did not go back: {first.Counter} after {counted.Counter}");
+        Assert.Equal(counted.BootId, first.BootId);
+        var listing = Assert.Single(await snapshots.ListAsync("rv", CancellationToken.None));
+        Assert.Equal(("live", true, SnapshotStatus.Ok), (listing.Name, listing.VmState, listing.Status));
+    }
+
+    [Fact]
+    public async Task ListSnapshots_DiskOnlyWhileShutOff_MatchesQemuImgAndReportsWhatChangedBehindTheDaemon()
+    {
+        await using var engine = new EngineHarness(output);
+        var image = CreateImage(engine, "d.qcow2", "qcow2");
+        await engine.Domains.DefineAsync(DefinitionWithDisk("so", image, "qcow2"), CancellationToken.None);
+        var snapshots = engine.Snapshots;
+
+        await snapshots.CreateAsync("so", "d1", diskOnly: true, CancellationToken.None);
+        await snapshots.CreateAsync("so", "d2", diskOnly: true, CancellationToken.None);
+        Assert.Equal(["d1", "d2"], ImageSnapshotNames(image));
+        var listed = await snapshots.ListAsync("so", CancellationToken.None);
+        Assert.Equal([("d1", SnapshotStatus.Ok), ("d2", SnapshotStatus.Ok)], listed.Select(l => (l.Name, l.Status)));
+        Assert.All(listed, l => Assert.Equal([image], l.Disks));
+
+        var vmState = await Assert.ThrowsAsync<SnapshotException>(() => snapshots.CreateAsync("so", "vm", diskOnly: false, CancellationToken.None));
+        Assert.Contains("not running", vmState.Message);
+
+        ProcessRunner.Run("qemu-img", "snapshot", "-d", "d1", image);
+        ProcessRunner.Run("qemu-img", "snapshot", "-c", "by-hand", image);
+        listed = await snapshots.ListAsync("so", CancellationToken.None);
+        Assert.Equal([("d1", SnapshotStatus.Missing), ("d2", SnapshotStatus.Ok), ("by-hand", SnapshotStatus.Untracked)],
+            listed.Select(l => (l.Name, l.Status)));
+        Assert.Equal([image], listed[0].MissingFrom);
+        var revert = await Assert.ThrowsAsync<SnapshotException>(() => snapshots.RevertAsync("so", "d1", CancellationToken.None));
+        Assert.Contains(image, revert.Message);
+
+        await snapshots.DeleteAsync("so", "d1", CancellationToken.None);
+        await snapshots.DeleteAsync("so", "by-hand", CancellationToken.None);
+        await snapshots.RevertAsync("so", "d2", CancellationToken.None);
+        await snapshots.DeleteAsync("so", "d2", CancellationToken.None);
+        Assert.Empty(ImageSnapshotNames(image));
+        Assert.Empty(await snapshots.ListAsync("so", CancellationToken.None));
+        Assert.Empty(snapshots.Catalog.Read(engine.Registry.Get("so").Definition.Uuid));
+    }
+
+    [Fact]
+    public async Task CreateSnapshot_DuringAMigration_IsRefusedAndAMigrationDuringASnapshotToo()
+    {
+        var gate = new HeldPhaseGate(MigrationPhase.Perform);
+        await using var engine = new EngineHarness(output, gate: gate);
+        await BootWithDiskAsync(engine, "lk", "qcow2");
+        var snapshots = engine.Snapshots;
+        var domain = engine.Registry.Get("lk");
+
+        var job = engine.Migrations.Start("lk", MigrationKind.Local, new MigrationOptions());
+        await gate.Reached.WaitAsync(Slow);
+        var refused = await Assert.ThrowsAsync<DomainBusyException>(() => snapshots.CreateAsync("lk", "s", diskOnly: false, CancellationToken.None));
+        Assert.Contains($"migration job {job.Id}", refused.Message);
+        Assert.Contains("snapshot create s refused", refused.Message);
+        gate.Release();
+        Assert.Equal(MigrationJobState.Completed, (await job.Completion.WaitAsync(Slow)).State);
+
+        var create = snapshots.CreateAsync("lk", "held", diskOnly: false, CancellationToken.None);
+        // Spins rather than sleeps: the save may take well under a polling period on an idle machine.
+        var deadline = DateTime.UtcNow + Slow;
+        while (domain.Operation is null && !create.IsCompleted && DateTime.UtcNow < deadline)
+            await Task.Yield();
+        Assert.False(create.IsCompleted, "the snapshot finished before the test could see it hold the domain");
+        var busy = Assert.Throws<MigrationBusyException>(() => engine.Migrations.Start("lk", MigrationKind.Local, new MigrationOptions()));
+        Assert.Contains("snapshot create held", busy.Message);
+        await create.WaitAsync(Slow);
+        Assert.Equal(SnapshotStatus.Ok, Assert.Single(await snapshots.ListAsync("lk", CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task Migrate_Qcow2DiskWithSnapshots_SnapshotsSurviveAndRevertWorksOnTheNewQemu()
+    {
+        await using var engine = new EngineHarness(output);
+        var console = await BootWithDiskAsync(engine, "mg", "qcow2");
+        var snapshots = engine.Snapshots;
+        var image = engine.Registry.Get("mg").Definition.Disks[0].Path;
+
+        var before = console.LastTick()!.Counter;
+        await snapshots.CreateAsync("mg", "live", diskOnly: false, CancellationToken.None).WaitAsync(Slow);
+        var after = console.LastTick()!.Counter;
+        await snapshots.CreateAsync("mg", "disk", diskOnly: true, CancellationToken.None).WaitAsync(Slow);
+        var source = engine.Registry.Get("mg").Active!.Pid;
+
+        var job = await engine.MigrateAsync("mg");
+        Assert.True(job.State == MigrationJobState.Completed, job.Error);
+        Assert.NotEqual(source, engine.Registry.Get("mg").Active!.Pid);
+        Assert.Equal(["live", "disk"], ImageSnapshotNames(image));
+        ProcessRunner.Run("qemu-img", "check", "--force-share", image);
+
+        var counted = await console.WaitForTicksAsync(console.LastTick()!.Counter, 100, Slow);
+        var ticksBeforeRevert = console.Ticks().Count;
+        await snapshots.RevertAsync("mg", "live", CancellationToken.None).WaitAsync(Slow);
+        await Poll.UntilAsync(() => console.Ticks().Count > ticksBeforeRevert + 20, Slow, "ticks after the revert");
+        var first = console.Ticks()[ticksBeforeRevert];
+        Assert.InRange(first.Counter, before, after + 1);
+        Assert.True(first.Counter < counted.Counter);
+
+        var diskOnlyRevert = await Assert.ThrowsAsync<SnapshotException>(() => snapshots.RevertAsync("mg", "disk", CancellationToken.None));
+        Assert.Contains("shut off", diskOnlyRevert.Message);
+        await snapshots.DeleteAsync("mg", "disk", CancellationToken.None).WaitAsync(Slow);
+        Assert.Equal(["live"], ImageSnapshotNames(image));
+        Assert.Equal(["live"], (await snapshots.ListAsync("mg", CancellationToken.None)).Select(l => l.Name));
+    }
+
+    [Fact]
+    public async Task CreateSnapshot_RawDisk_IsRefusedNamingTheDiskAndMigrationStillWorks()
+    {
+        await using var engine = new EngineHarness(output);
+        var console = await BootWithDiskAsync(engine, "rw", "raw");
+        var image = engine.Registry.Get("rw").Definition.Disks[0].Path;
+
+        var e = await Assert.ThrowsAsync<SnapshotException>(() => engine.Snapshots.CreateAsync("rw", "s", diskOnly: false, CancellationToken.None));
+        Assert.Contains($"disk 0 ({image}) is raw", e.Message);
+        Assert.Contains("qcow2", e.Message);
+        Assert.Equal(DomainState.Running, engine.Registry.Get("rw").State);
+
+        var job = await engine.MigrateAsync("rw");
+        Assert.True(job.State == MigrationJobState.Completed, job.Error);
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, Slow);
+        console.AssertContinuous();
+    }
+
+    private static async Task<GuestConsole> BootWithDiskAsync(EngineHarness engine, string name, string format)
+    {
+        var image = CreateImage(engine, name + "." + format, format);
+        await engine.Domains.DefineAsync(DefinitionWithDisk(name, image, format), CancellationToken.None);
+        await engine.Domains.StartAsync(name, CancellationToken.None);
+        var console = engine.Console(name);
+        await console.WaitForTicksAsync(0, 20, Slow);
+        return console;
+    }
+
+    private static string CreateImage(EngineHarness engine, string file, string format)
+    {
+        Directory.CreateDirectory(engine.Root);
+        var path = Path.Combine(engine.Root, file);
+        ProcessRunner.Run("qemu-img", "create", "-q", "-f", format, path, "16M");
+        return path;
+    }
+
+    private static string DefinitionWithDisk(string name, string image, string format)
+    {
+        var definition = JsonNode.Parse(EngineHarness.GuestDefinition(name))!.AsObject();
+        definition["disks"] = new JsonArray(new JsonObject { ["path"] = image, ["format"] = format });
+        return definition.ToJsonString();
+    }
+
+    private static IReadOnlyList<string> ImageSnapshotNames(string image)
+    {
+        var info = ProcessRunner.Run("qemu-img", "info", "--force-share", "--output=json", image);
+        using var document = JsonDocument.Parse(info.Stdout);
+        return document.RootElement.TryGetProperty("snapshots", out var list)
+            ? list.EnumerateArray().Select(s => s.GetProperty("name").GetString()!).ToList()
+            : [];
+    }
+}
