@@ -88,6 +88,11 @@ public sealed class SnapshotTests(ITestOutputHelper output)
         var refused = await Assert.ThrowsAsync<DomainBusyException>(() => snapshots.CreateAsync("lk", "s", diskOnly: false, CancellationToken.None));
         Assert.Contains($"migration job {job.Id}", refused.Message);
         Assert.Contains("snapshot create s refused", refused.Message);
+        // The target QEMU runs (-incoming defer) but must leave the image to the source until the switch: the source
+        // can still write its qcow2 metadata, and the target reads it afresh when it takes the image over.
+        Assert.Equal(1, engine.Registry.Shadow.Count);
+        await domain.Active!.Qmp.ExecuteAsync("blockdev-snapshot-internal-sync",
+            new Dictionary<string, object> { ["device"] = "disk0", ["name"] = "written-during-migration" });
         gate.Release();
         Assert.Equal(MigrationJobState.Completed, (await job.Completion.WaitAsync(Slow)).State);
         // The job completes, then lets go of the domain.
@@ -104,7 +109,12 @@ public sealed class SnapshotTests(ITestOutputHelper output)
         var busy = Assert.Throws<MigrationBusyException>(() => engine.Migrations.Start("lk", MigrationKind.Local, new MigrationOptions()));
         Assert.Contains("snapshot create held", busy.Message);
         await create.WaitAsync(Slow);
-        Assert.Equal(SnapshotStatus.Ok, Assert.Single(await snapshots.ListAsync("lk", CancellationToken.None)).Status);
+        Assert.Equal([("held", SnapshotStatus.Ok), ("written-during-migration", SnapshotStatus.Untracked)],
+            (await snapshots.ListAsync("lk", CancellationToken.None)).Select(l => (l.Name, l.Status)));
+        // Deleted through the new QEMU's own snapshot table: it holds the snapshot the source wrote before the switch.
+        await snapshots.DeleteAsync("lk", "written-during-migration", CancellationToken.None).WaitAsync(Slow);
+        Assert.Equal(["held"], ImageSnapshotNames(domain.Definition.Disks[0].Path));
+        ProcessRunner.Run("qemu-img", "check", "--force-share", domain.Definition.Disks[0].Path);
     }
 
     [Fact]
