@@ -18,7 +18,13 @@ public sealed class SnapshotTests(ITestOutputHelper output)
     public async Task RevertSnapshot_VmStateOfARunningGuest_TheGuestCountsOnFromTheSnapshot()
     {
         await using var engine = new EngineHarness(output);
-        var console = await BootWithDiskAsync(engine, "rv", "qcow2");
+        // A read-only raw disk first: it is left out of the snapshot, and the VM state goes into disk 1, the qcow2.
+        var readOnly = CreateImage(engine, "ro.img", "raw");
+        var image = CreateImage(engine, "rv.qcow2", "qcow2");
+        await engine.Domains.DefineAsync(Definition("rv", (readOnly, "raw", true), (image, "qcow2", false)), CancellationToken.None);
+        await engine.Domains.StartAsync("rv", CancellationToken.None);
+        var console = engine.Console("rv");
+        await console.WaitForTicksAsync(0, 20, Slow);
         var snapshots = engine.Snapshots;
 
         var before = console.LastTick()!.Counter;
@@ -36,6 +42,9 @@ public sealed class SnapshotTests(ITestOutputHelper output)
         Assert.Equal(counted.BootId, first.BootId);
         var listing = Assert.Single(await snapshots.ListAsync("rv", CancellationToken.None));
         Assert.Equal(("live", true, SnapshotStatus.Ok), (listing.Name, listing.VmState, listing.Status));
+        Assert.Equal([image], listing.Disks);
+        Assert.Equal(["live"], ImageSnapshotNames(image));
+        Assert.Empty(ImageSnapshotNames(readOnly));
     }
 
     [Fact]
@@ -210,10 +219,13 @@ public sealed class SnapshotTests(ITestOutputHelper output)
         return path;
     }
 
-    private static string DefinitionWithDisk(string name, string image, string format)
+    private static string DefinitionWithDisk(string name, string image, string format) => Definition(name, (image, format, false));
+
+    private static string Definition(string name, params (string Path, string Format, bool ReadOnly)[] disks)
     {
         var definition = JsonNode.Parse(EngineHarness.GuestDefinition(name))!.AsObject();
-        definition["disks"] = new JsonArray(new JsonObject { ["path"] = image, ["format"] = format });
+        definition["disks"] = new JsonArray(disks.Select(d => (JsonNode)new JsonObject
+            { ["path"] = d.Path, ["format"] = d.Format, ["readonly"] = d.ReadOnly }).ToArray());
         return definition.ToJsonString();
     }
 
