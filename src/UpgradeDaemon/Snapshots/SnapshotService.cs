@@ -139,7 +139,18 @@ public sealed partial class SnapshotService(DomainRegistry registry, DaemonOptio
                 using var deadline = Deadline(cancellationToken);
                 var nodes = indexes.Select(DiskNode).ToList();
                 await SnapshotQmp.SaveRamWithVmStateAsync(instance.Qmp, deadline.Token).ConfigureAwait(false);
-                await SnapshotQmp.LoadAsync(instance.Qmp, snapshot, nodes[0], nodes, deadline.Token).ConfigureAwait(false);
+                try
+                {
+                    await SnapshotQmp.LoadAsync(instance.Qmp, snapshot, nodes[0], nodes, deadline.Token).ConfigureAwait(false);
+                }
+                catch (SnapshotException e)
+                {
+                    // QEMU stops the guest before loading and resumes it only on success: after a failure part of the
+                    // RAM may already be the snapshot's, so the daemon does not resume it; the operator must know.
+                    var status = await instance.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
+                    throw new SnapshotException($"{e.Message}; the guest is now {status} and may hold part of the snapshot's state: " +
+                        "revert again, or stop it (stop --force)", e);
+                }
             }
             LogReverted(domainName, snapshot);
         }
