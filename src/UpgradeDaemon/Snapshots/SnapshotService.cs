@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Snapshots;
 /// its disks only. Running: through QMP on the active QEMU. Shut off: with qemu-img. Each change holds the domain's
 /// lock, so it never overlaps a migration, a start or a stop.
 /// </summary>
-public sealed partial class SnapshotService(DomainRegistry registry, DaemonOptions options, ILogger<SnapshotService> logger)
+public sealed partial class SnapshotService(DomainRegistry registry, DaemonOptions options, TimeProvider time, ILogger<SnapshotService> logger)
 {
     /// <summary>A VM-state save or load of a large guest under load: minutes, not seconds.</summary>
     private static readonly TimeSpan QmpJobTimeout = TimeSpan.FromMinutes(10);
@@ -63,7 +63,7 @@ public sealed partial class SnapshotService(DomainRegistry registry, DaemonOptio
                     await SnapshotQmp.SaveAsync(instance.Qmp, snapshot, nodes[0], nodes, deadline.Token).ConfigureAwait(false);
                 }
             }
-            var record = new SnapshotRecord(snapshot, DateTimeOffset.UtcNow, !diskOnly, disks.Select(d => d.Disk.Path).ToList());
+            var record = new SnapshotRecord(snapshot, time.GetUtcNow(), !diskOnly, disks.Select(d => d.Disk.Path).ToList());
             Catalog.Write(definition.Uuid, [.. records, record]);
             LogCreated(domainName, snapshot, !diskOnly);
         }
