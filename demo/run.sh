@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo of the README: a private D-Bus with the project's policy, localmigrated, the test guest booted under
-# it, then `localmigrate upgrade --all`: the guest keeps counting under a new QEMU pid. Cleans up after itself.
+# it on the installed QEMU 7.2, then `localmigrate upgrade --all --target-binary` onto QEMU 10.0 (Debian's
+# bookworm-backports build, unpacked beside the installed one by tests/guest/fetch-qemu.sh): the guest keeps
+# counting under a new QEMU pid and a new QEMU major version. Cleans up after itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh >/dev/null
@@ -9,6 +11,7 @@ dotnet build LocalMigrate.sln -c Release -v quiet -nologo | grep -E "error|Warn|
 bin=$PWD/src/UpgradeDaemon/bin/Release/net10.0/localmigrated
 cli=$PWD/src/Cli/bin/Release/net10.0/localmigrate
 guest=$(bash tests/guest/build-guest.sh --print-dir)
+qemu10=$(bash tests/guest/fetch-qemu.sh '1:10.0.2+ds-2+deb13u1~bpo12+1' bookworm-backports 2>/dev/null | tail -n 1)
 kernel=$guest/vmlinux; [ -f "$kernel" ] || kernel=$guest/vmlinuz
 
 demo=$(mktemp -d /tmp/lm-demo.XXXXXX)
@@ -55,11 +58,16 @@ echo "== localmigrate define + start"
 for _ in $(seq 200); do grep -q LMTICK "$demo/state/console/demo.log" 2>/dev/null && break; sleep 0.05; done
 sleep 1
 "$cli" list
+qemu_of() { "$cli" status demo --json | python3 -c 'import json,sys; print("QEMU {qemuVersion}, binary {qemuBinary}, machine {machine}, pid {pid}".format(**json.load(sys.stdin)))'; }
+echo "== before: $(qemu_of)"
 echo "== the guest, before:"
 "$cli" console demo --no-follow --lines 2
-echo "== localmigrate upgrade --all"
-"$cli" upgrade --all
+echo "== localmigrate upgrade --all --target-binary $qemu10"
+"$cli" upgrade --all --target-binary "$qemu10"
 "$cli" list
 sleep 1
+echo "== after: $(qemu_of)"
+echo "   (listed as stale: it runs a binary other than its configured one, /usr/bin/qemu-system-x86_64; when a package"
+echo "   upgrade puts 10.0 at that path, \`localmigrate upgrade --stale\` moves it and nothing stays stale)"
 echo "== the guest, after (same boot id, counter never reset):"
 "$cli" console demo --no-follow --lines 2

@@ -22,3 +22,4 @@ fi
 
 echo "setup: test guest in $(bash tests/guest/build-guest.sh --print-dir)"
 echo "setup: older QEMU for the upgrade test at $(bash tests/guest/fetch-qemu.sh '1:7.2+dfsg-7+deb12u15' | tail -n 1)"
+echo "setup: QEMU 10.0 (bookworm-backports) for the 7.2 -> 10.0 tests at $(bash tests/guest/fetch-qemu.sh '1:10.0.2+ds-2+deb13u1~bpo12+1' bookworm-backports | tail -n 1)"

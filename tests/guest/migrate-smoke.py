@@ -2,12 +2,19 @@
 """Boot the test guest and migrate it locally with raw QMP: a check of the machine, not of LocalMigrate.
 
     tests/guest/migrate-smoke.py [--src BIN] [--dst BIN] [--shared] [--pvh] [--seconds S] [--no-migrate]
+                                 [--machine TYPE] [--cpr [--memfd]] [--boot-timeout S]
 
 Boots the guest from build-guest.sh under the source QEMU (TCG, q35, 256 MiB), checks LMREADY,
 LMTICK and LMPATTERN, then starts the target QEMU with the same device model plus `-incoming defer`,
 migrates over a unix socket and checks that the guest keeps ticking on the target (next counter,
 same boot-id, no corruption). Prints progress on stderr and one JSON summary on stdout; exit 0
 when everything held. Python 3 standard library only.
+
+--cpr (QEMU >= 10.0 on both sides; implies --shared): the cpr-transfer mode instead of x-ignore-shared. Both
+sides get `-machine aux-ram-share=on` (ROMs and other implicit RAM in shared memory too); the target gets its
+main channel and a second, cpr channel on the command line (`-incoming unix:...` and `-incoming
+{"channel-type": "cpr", ...}`): it reads the RAM file descriptors from the cpr channel before it creates
+its monitor, so it answers QMP only after the source's `migrate` (mode cpr-transfer, both channels).
 """
 import argparse
 import json
@@ -178,7 +185,15 @@ def main():
     ap.add_argument("--no-migrate", action="store_true")
     ap.add_argument("--guest-dir", help="default: build-guest.sh --print-dir")
     ap.add_argument("--accel", default=os.environ.get("LOCALMIGRATE_TEST_ACCEL", "tcg"))
+    ap.add_argument("--boot-timeout", type=float, default=30.0, help="seconds until LMREADY (a loaded host is slow)")
+    ap.add_argument("--cpr", action="store_true", help="cpr-transfer mode (QEMU >= 10.0 both sides)")
+    ap.add_argument("--memfd", action="store_true", help="with --cpr: RAM in memory-backend-memfd instead of a named file")
+    ap.add_argument("--machine", default="q35",
+                    help="machine type; pin a versioned one (pc-q35-7.2) when the two QEMUs differ")
     o = ap.parse_args()
+    o.shared = o.shared or o.cpr
+    if o.memfd and not o.cpr:
+        ap.error("--memfd needs --cpr: a fresh QEMU cannot open another process's memfd by itself")
     dst_bin = o.dst or shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
 
     guest_dir = o.guest_dir or subprocess.run([os.path.join(HERE, "build-guest.sh"), "--print-dir"],
@@ -187,23 +202,27 @@ def main():
     kernel = env["GUEST_KERNEL_PVH"] if o.pvh else env["GUEST_KERNEL"]
 
     workdir = tempfile.mkdtemp(prefix="lm-smoke.")
-    shm = f"/dev/shm/lm-smoke.{os.getpid()}" if o.shared else None
+    shm = f"/dev/shm/lm-smoke.{os.getpid()}" if o.shared and not o.memfd else None
     if shm:  # create it ourselves: QEMU would create it 0644
         os.close(os.open(shm, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     # The device model, identical on both sides. The migration stream carries state, not config.
-    common = ["-accel", o.accel, "-machine", "q35", "-m", "256", "-nodefaults", "-no-user-config",
+    common = ["-accel", o.accel, "-machine", o.machine, "-m", "256", "-nodefaults", "-no-user-config",
               "-display", "none", "-no-reboot",
               "-kernel", kernel, "-initrd", env["GUEST_INITRD"], "-append", env["GUEST_CMDLINE_DEFAULT"]]
+    if o.memfd:  # anonymous shared memory: no file to open, only the fd cpr-transfer passes
+        common += ["-object", "memory-backend-memfd,id=ram0,size=256M,share=on", "-machine", "memory-backend=ram0"]
     if shm:
         common += ["-object", f"memory-backend-file,id=ram0,size=256M,mem-path={shm},share=on",
                    "-machine", "memory-backend=ram0"]
-    result = {"src": o.src, "dst": dst_bin, "shared": o.shared, "pvh": o.pvh, "ok": False}
+    if o.cpr:
+        common += ["-machine", "aux-ram-share=on"]
+    result = {"src": o.src, "dst": dst_bin, "shared": o.shared, "pvh": o.pvh, "cpr": o.cpr, "memfd": o.memfd, "ok": False}
     vms = []
     try:
         src = Vm("src", o.src, common, workdir)
         vms.append(src)
         result["srcVersion"] = src.qmp.package
-        t_ready, ready = src.serial.wait_for("LMREADY")
+        t_ready, ready = src.serial.wait_for("LMREADY", timeout=o.boot_timeout)
         t_tick, _ = src.serial.wait_for("LMTICK")
         src.serial.wait_for("LMPATTERN")
         result["bootToFirstTickMs"] = round((t_tick - src.t0) * 1000)
@@ -217,18 +236,39 @@ def main():
             return result
 
         caps = [{"capability": "events", "state": True}]
-        if shm:  # needed on BOTH sides, or the target fails the stream
+        if shm and not o.cpr:  # needed on BOTH sides, or the target fails the stream
             caps.append({"capability": "x-ignore-shared", "state": True})
         mig = os.path.join(workdir, "mig.sock")
-        dst = Vm("dst", dst_bin, common + ["-incoming", "defer"], workdir)
-        vms.append(dst)
-        result["dstVersion"] = dst.qmp.package
-        dst.qmp.cmd("migrate-set-capabilities", capabilities=caps)
-        dst.qmp.cmd("migrate-incoming", uri=f"unix:{mig}")
-        src.qmp.cmd("migrate-set-capabilities", capabilities=caps)
-
-        t_start = time.monotonic()
-        src.qmp.cmd("migrate", uri=f"unix:{mig}")
+        if o.cpr:
+            # The target blocks on the cpr channel before its monitor exists: it is spawned and connected on a
+            # thread (its serial socket appears early, so no tick is lost), and answers once the source migrates.
+            cpr = os.path.join(workdir, "cpr.sock")
+            channel = lambda path, kind: {"channel-type": kind, "addr": {"transport": "socket", "type": "unix", "path": path}}
+            spawned = []
+            starter = threading.Thread(target=lambda: spawned.append(Vm("dst", dst_bin, common + [
+                "-incoming", f"unix:{mig}", "-incoming", json.dumps(channel(cpr, "cpr"))], workdir)), daemon=True)
+            starter.start()
+            src.qmp.cmd("migrate-set-capabilities", capabilities=caps)
+            src.qmp.cmd("migrate-set-parameters", mode="cpr-transfer")
+            while not os.path.exists(cpr):  # the target listens on it as soon as it starts
+                time.sleep(0.002)
+            t_start = time.monotonic()
+            src.qmp.cmd("migrate", channels=[channel(mig, "main"), channel(cpr, "cpr")])
+            starter.join(60)
+            if not spawned:
+                raise RuntimeError("the target's QMP did not come up after migrate")
+            dst = spawned[0]
+            vms.append(dst)
+            result["dstVersion"] = dst.qmp.package
+        else:
+            dst = Vm("dst", dst_bin, common + ["-incoming", "defer"], workdir)
+            vms.append(dst)
+            result["dstVersion"] = dst.qmp.package
+            dst.qmp.cmd("migrate-set-capabilities", capabilities=caps)
+            dst.qmp.cmd("migrate-incoming", uri=f"unix:{mig}")
+            src.qmp.cmd("migrate-set-capabilities", capabilities=caps)
+            t_start = time.monotonic()
+            src.qmp.cmd("migrate", uri=f"unix:{mig}")
         t_end, ev = src.qmp.wait_event(lambda e: e["event"] == "MIGRATION" and
                                        e["data"]["status"] in ("completed", "failed", "cancelled"))
         status = ev["data"]["status"]
@@ -247,7 +287,8 @@ def main():
         if status != "completed":
             result["dstOutput"] = dst.output()
             return result
-        dst.qmp.wait_event(lambda e: e["event"] == "RESUME", timeout=10)
+        if not o.cpr:  # with cpr, the target's RESUME may come before its QMP connection: the ticks tell
+            dst.qmp.wait_event(lambda e: e["event"] == "RESUME", timeout=10)
         last_src = src.serial.ticks()[-1]
         src.stop()
         dst.serial.wait_for("LMTICK")

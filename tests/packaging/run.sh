@@ -14,11 +14,16 @@
 #    `localmigrate upgrade --stale`. Asserted: the transaction exits 0; both VMs run under new pids on
 #    /usr/bin/qemu-system-x86_64 (not " (deleted)"), running, not stale; both guests kept counting with the same
 #    boot id; the hook logged what it did;
-# 4. cleans up (also on failure): VMs, daemon, the bus it started, QEMU back to the current bookworm version,
-#    `apt-get purge localmigrate`.
+#    then the upgrade users actually face: apt-get installs QEMU 10.0 from bookworm-backports (the suite of this
+#    machine's mirror, added by tests/guest/apt-suite.sh) with the firmware it needs (seabios 1.16.3); the trigger
+#    moves both VMs from 7.2 to 10.0, their machine type still the pc-q35-7.2 pinned at define time. The same
+#    checks, plus QEMU 10.0 in `list` and the machine type;
+# 4. cleans up (also on failure): VMs, daemon, the bus it started, every package the 10.0 transaction changed back
+#    to its version before (apt's own plan of that transaction, recorded before it ran), QEMU back to the current
+#    bookworm version, the backports sources file removed if this test added it, `apt-get purge localmigrate`.
 # --no-qemu-swap: step 3 without touching the QEMU packages (for machines where other tests use QEMU): the VMs run
 #    a private copy of the deb12u15 build (tests/guest/fetch-qemu.sh), the copy is replaced the way dpkg replaces
-#    a file, and the trigger is fired with dpkg-trigger.
+#    a file, and the trigger is fired with dpkg-trigger. The 10.0 step needs the real packages: it is skipped.
 # --prebuilt DIR: use the .deb and .rpm in DIR instead of building them.
 # The last line is "N passed, N failed"; the exit status is non-zero if any check failed.
 set -uo pipefail
@@ -27,6 +32,8 @@ repo=$PWD
 
 OLD=1:7.2+dfsg-7+deb12u15
 NEW=${LM_PKGTEST_QEMU_NEW:-1:7.2+dfsg-7+deb12u18+b3}
+MAJOR=${LM_PKGTEST_QEMU_MAJOR:-1:10.0.2+ds-2+deb13u1~bpo12+1}
+MAJOR_SUITE=bookworm-backports
 swap=1 prebuilt=""
 while (($#)); do
     case $1 in
@@ -42,6 +49,7 @@ shm=/dev/shm/lm-pkgtest.${work##*.}
 passed=0 failed=0
 daemon_pid="" bus_pid="" bus_socket_ours=0 qemu_touched=0 installed_by_us=0 cleaned=0
 vm_pids=()
+major_restore=() major_remove=() suite_file=""
 names=(lmpkg-shared lmpkg-private)
 unset LOCALMIGRATE_BUS DBUS_SYSTEM_BUS_ADDRESS
 export DEBIAN_FRONTEND=noninteractive
@@ -64,6 +72,23 @@ qemu_specs() {   # the QEMU packages that are swapped: those installed of x86, c
     for p in qemu-system-x86 qemu-system-common qemu-system-data qemu-system-gui; do
         [[ $p != qemu-system-x86 ]] && ! installed "$p" && continue
         if [[ $p == qemu-system-data ]]; then echo "$p=$(data_version "$v")"; else echo "$p=$v"; fi
+    done
+}
+
+# The packages that put QEMU $MAJOR in place: qemu_specs, plus each firmware package whose installed version does
+# not satisfy the build's Depends (seabios >> 1.16.3), at the newest version of the suite that does.
+major_specs() {
+    local pkg dep op want have v
+    qemu_specs "$MAJOR"
+    for pkg in seabios ipxe-qemu; do
+        dep=$(apt-cache show "qemu-system-x86=$MAJOR" 2>/dev/null | sed -n 's/^Depends: //p' | head -n 1 | tr ',' '\n' |
+            sed -nE "s/^ *$pkg \(([<>=]+) ([^)]+)\).*/\1 \2/p")
+        [[ -n $dep ]] || continue
+        read -r op want <<<"$dep"
+        have=$(version_of "$pkg")
+        [[ -n $have ]] && dpkg --compare-versions "$have" "$op" "$want" && continue
+        v=$(apt-cache madison "$pkg" | awk -F'|' -v s="$MAJOR_SUITE" '$3 ~ " "s"/" { gsub(/ /, "", $2); print $2; exit }')
+        [[ -n $v ]] && echo "$pkg=$v"
     done
 }
 
@@ -106,11 +131,26 @@ cleanup() {
         kill "$bus_pid" 2>/dev/null; wait "$bus_pid" 2>/dev/null
     fi
     ((bus_socket_ours)) && rm -f /run/dbus/system_bus_socket
+    if ((${#major_restore[@]} + ${#major_remove[@]})); then
+        say "restoring what the $MAJOR transaction changed: ${major_restore[*]} ${major_remove[*]/%/ (remove)}"
+        if ((${#major_restore[@]})); then
+            apt_get install --allow-downgrades --no-install-recommends "${major_restore[@]}" >"$work/apt-restore-major.log" 2>&1 \
+                || { say "restoring failed:"; tail -n 20 "$work/apt-restore-major.log"; }
+        fi
+        if ((${#major_remove[@]})); then
+            apt_get purge "${major_remove[@]}" >>"$work/apt-restore-major.log" 2>&1 \
+                || { say "removing failed:"; tail -n 20 "$work/apt-restore-major.log"; }
+        fi
+    fi
     if ((qemu_touched)) && [[ $(version_of qemu-system-x86) != "$NEW" ]]; then
         say "restoring QEMU $NEW"
         mapfile -t specs < <(qemu_specs "$NEW")
         apt_get install --allow-downgrades --no-install-recommends "${specs[@]}" >"$work/apt-restore.log" 2>&1 \
             || { say "restoring QEMU failed:"; tail -n 20 "$work/apt-restore.log"; }
+    fi
+    if [[ -n $suite_file ]]; then
+        rm -f "$suite_file" /var/lib/apt/lists/*_dists_"${MAJOR_SUITE}"_*
+        apt-get -o DPkg::Lock::Timeout=600 -qq check >/dev/null 2>&1   # rebuilds apt's cache without the suite
     fi
     if ((installed_by_us)) && dpkg-query -W localmigrate >/dev/null 2>&1; then
         apt_get purge localmigrate >"$work/apt-purge.log" 2>&1 || { say "purge failed:"; tail -n 20 "$work/apt-purge.log"; }
@@ -122,6 +162,16 @@ finish() {
     # The machine is as before: checked after cleanup, counted like every other check.
     if ((qemu_touched)); then
         check "restore: qemu-system-x86 is $NEW again" test "$(version_of qemu-system-x86)" = "$NEW"
+    fi
+    if ((${#major_restore[@]} + ${#major_remove[@]})); then
+        local spec wrong=()
+        for spec in "${major_restore[@]}"; do [[ $(version_of "${spec%%=*}") == "${spec#*=}" ]] || wrong+=("$spec"); done
+        for spec in "${major_remove[@]}"; do ! installed "$spec" || wrong+=("$spec installed"); done
+        check "restore: every package the $MAJOR transaction changed is back (${major_restore[*]})${wrong:+ (wrong: ${wrong[*]})}" \
+            test ${#wrong[@]} -eq 0
+    fi
+    if [[ -n $suite_file ]]; then
+        check "restore: $suite_file (added by this test) is gone" test ! -e "$suite_file"
     fi
     if ((installed_by_us)); then
         check "restore: localmigrate purged (no package, no /usr/lib/localmigrate, no /etc/localmigrate)" \
@@ -149,6 +199,12 @@ for v in "$OLD" "$NEW"; do
     apt-cache show "qemu-system-x86=$v" >/dev/null 2>&1 || { apt_get update >/dev/null; break; }
 done
 check "set-up: QEMU $OLD and $NEW are both available" bash -c "apt-cache show qemu-system-x86=$OLD >/dev/null 2>&1 && apt-cache show qemu-system-x86=$NEW >/dev/null 2>&1"
+if ((swap)); then
+    [[ -e /etc/apt/sources.list.d/localmigrate-$MAJOR_SUITE.sources ]] || suite_file=/etc/apt/sources.list.d/localmigrate-$MAJOR_SUITE.sources
+    bash tests/guest/apt-suite.sh "$MAJOR_SUITE" >/dev/null 2>"$work/apt-suite.log" || cat "$work/apt-suite.log"
+    apt-cache show "qemu-system-x86=$MAJOR" >/dev/null 2>&1 || bash tests/guest/apt-suite.sh "$MAJOR_SUITE" --refresh >/dev/null
+    check "set-up: QEMU $MAJOR is available from $MAJOR_SUITE" bash -c "apt-cache show 'qemu-system-x86=$MAJOR' >/dev/null 2>&1"
+fi
 if known localmigrate; then
     say "localmigrate is installed already: purging it first"
     apt_get purge localmigrate >/dev/null 2>&1
@@ -257,9 +313,11 @@ if ((swap)); then
     # Download both builds first, so that the window in which QEMU is swapped holds only dpkg's work.
     mapfile -t old_specs < <(qemu_specs "$OLD")
     mapfile -t new_specs < <(qemu_specs "$NEW")
+    mapfile -t major_specs < <(major_specs)
     apt_get install --download-only --allow-downgrades --no-install-recommends "${old_specs[@]}" >"$work/apt-download.log" 2>&1 &&
-        apt_get install --download-only --reinstall --allow-downgrades --no-install-recommends "${new_specs[@]}" >>"$work/apt-download.log" 2>&1
-    check "qemu: both builds downloaded (${old_specs[*]}; ${new_specs[*]})" test $? -eq 0
+        apt_get install --download-only --reinstall --allow-downgrades --no-install-recommends "${new_specs[@]}" >>"$work/apt-download.log" 2>&1 &&
+        apt_get install --download-only --no-install-recommends "${major_specs[@]}" >>"$work/apt-download.log" 2>&1
+    check "qemu: the three builds downloaded (${old_specs[*]}; ${new_specs[*]}; ${major_specs[*]})" test $? -eq 0
 
     # Other tests use QEMU on this machine: wait (at most 10 min) until no QEMU but ours has run for 20 s.
     say "waiting until no other QEMU runs for 20 s"
@@ -338,6 +396,7 @@ done
 sleep 1
 list=$(lm list --json)
 declare -A old_pid old_boot old_count
+pinned_machine=pc-q35-7.2   # "q35" in the definitions; every QEMU here is 7.2 when they are defined
 for n in "${names[@]}"; do
     old_pid[$n]=$(json_field "$n" pid <<<"$list")
     vm_pids+=("${old_pid[$n]}")
@@ -367,24 +426,61 @@ check "upgrade: the package transaction exited 0" test $rc -eq 0
 ((swap)) && check "upgrade: qemu-system-x86 $NEW installed" test "$(version_of qemu-system-x86)" = "$NEW"
 check "upgrade: the trigger ran the hook in the transaction" grep -q "localmigrate upgrade hook: running: localmigrate upgrade --stale" "$work/apt-upgrade.log"
 
-sleep 1.5    # let the guests tick on the new QEMU
-list=$(lm list --json)
-lm list | sed 's/^/    /'
-for n in "${names[@]}"; do
-    pid=$(json_field "$n" pid <<<"$list")
-    vm_pids+=("$pid")
-    check "after: $n has a new pid (${old_pid[$n]} -> $pid)" bash -c '[[ $1 =~ ^[0-9]+$ && $1 -gt 0 && $1 != "$2" ]]' _ "$pid" "${old_pid[$n]}"
-    check "after: $n is running and not stale" bash -c '[[ $1 == running && $2 == False ]]' _ "$(json_field "$n" state <<<"$list")" "$(json_field "$n" stale <<<"$list")"
-    exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
-    check "after: /proc/$pid/exe is $qemu_binary ($exe)" test "$exe" = "$qemu_binary"
-    ((swap)) && check "after: $n runs QEMU $NEW" bash -c '[[ $1 == *"$2"* ]]' _ "$(json_field "$n" qemuVersion <<<"$list")" "$NEW"
-    read -r boot count ticks boots ready corrupt <<<"$(console_summary "$work/state/console/$n.log")"
-    check "after: $n kept counting without a reboot (boot $boot, tick ${old_count[$n]} -> $count, $ticks ticks, $boots boot id(s), $ready LMREADY, $corrupt corrupt)" \
-        bash -c '[[ $1 == "$2" && $3 -gt $(($4 + 50)) && $5 == 1 && $6 -le 1 && $7 == 0 ]]' _ "$boot" "${old_boot[$n]}" "$count" "${old_count[$n]}" "$boots" "$ready" "$corrupt"
-    grep -q "^LMTICK" "$work/state/console/$n.log" || tail -n 5 "$work/state/console/$n.log"
-done
-new_hook=$(tail -n +"$((hook_lines + 1))" "$hook_log" 2>/dev/null)
-check "hook log: $hook_log says what it did" bash -c 'grep -q "running: localmigrate upgrade --stale" <<<"$1" && grep -q "lmpkg-shared.completed" <<<"$1" && grep -q "lmpkg-private.completed" <<<"$1" && grep -q "done: every stale VM" <<<"$1"' _ "$new_hook"
+# After a transaction: each VM moved (new pid) onto /usr/bin's QEMU of version $2, running, not stale, its guest
+# still counting with the same boot id; the hook logged it. $1 labels the checks. Updates old_pid/old_count.
+check_moved() {
+    local label=$1 version=$2 n pid exe boot count ticks boots ready corrupt machine new_hook
+    # Let the guests tick on the new QEMU (a console line every 10 ms): 50 ticks more than before, at most 60 s.
+    for n in "${names[@]}"; do
+        for _ in $(seq 600); do
+            read -r _ count _ <<<"$(console_summary "$work/state/console/$n.log")"
+            ((count > old_count[$n] + 50)) && break
+            sleep 0.1
+        done
+    done
+    list=$(lm list --json)
+    lm list | sed 's/^/    /'
+    for n in "${names[@]}"; do
+        pid=$(json_field "$n" pid <<<"$list")
+        vm_pids+=("$pid")
+        check "$label: $n has a new pid (${old_pid[$n]} -> $pid)" bash -c '[[ $1 =~ ^[0-9]+$ && $1 -gt 0 && $1 != "$2" ]]' _ "$pid" "${old_pid[$n]}"
+        check "$label: $n is running and not stale" bash -c '[[ $1 == running && $2 == False ]]' _ "$(json_field "$n" state <<<"$list")" "$(json_field "$n" stale <<<"$list")"
+        exe=$(readlink "/proc/$pid/exe" 2>/dev/null)
+        check "$label: /proc/$pid/exe is $qemu_binary ($exe)" test "$exe" = "$qemu_binary"
+        ((swap)) && check "$label: $n runs QEMU $version" bash -c '[[ $1 == *"$2"* ]]' _ "$(json_field "$n" qemuVersion <<<"$list")" "$version"
+        machine=$(lm status "$n" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["machine"])')
+        check "$label: $n keeps the machine type pinned at define time ($machine)" test "$machine" = "$pinned_machine"
+        read -r boot count ticks boots ready corrupt <<<"$(console_summary "$work/state/console/$n.log")"
+        check "$label: $n kept counting without a reboot (boot $boot, tick ${old_count[$n]} -> $count, $ticks ticks, $boots boot id(s), $ready LMREADY, $corrupt corrupt)" \
+            bash -c '[[ $1 == "$2" && $3 -gt $(($4 + 50)) && $5 == 1 && $6 -le 1 && $7 == 0 ]]' _ "$boot" "${old_boot[$n]}" "$count" "${old_count[$n]}" "$boots" "$ready" "$corrupt"
+        grep -q "^LMTICK" "$work/state/console/$n.log" || tail -n 5 "$work/state/console/$n.log"
+        old_pid[$n]=$pid old_count[$n]=$count
+    done
+    new_hook=$(tail -n +"$((hook_lines + 1))" "$hook_log" 2>/dev/null)
+    check "$label: hook log: $hook_log says what it did" bash -c 'grep -q "running: localmigrate upgrade --stale" <<<"$1" && grep -q "lmpkg-shared.completed" <<<"$1" && grep -q "lmpkg-private.completed" <<<"$1" && grep -q "done: every stale VM" <<<"$1"' _ "$new_hook"
+    grep "lmpkg-.*completed" <<<"$new_hook" | sed 's/^/    hook: /'
+    hook_lines=$({ wc -l <"$hook_log"; } 2>/dev/null || echo 0)
+}
+check_moved after "$NEW"
+
+# ---- 3b. the major upgrade: QEMU 10.0 from bookworm-backports, through the same trigger -------------------------
+if ((swap)); then
+    # apt's own plan, recorded before it runs, says what to put back: "Inst PKG [OLD] (NEW ...)", no [OLD] when new.
+    plan=$(apt-get install -s --no-install-recommends "${major_specs[@]}" 2>&1)
+    mapfile -t major_restore < <(sed -nE 's/^Inst ([^ ]+) \[([^]]+)\].*/\1=\2/p' <<<"$plan")
+    mapfile -t major_remove < <(sed -nE 's/^Inst ([^ ]+) \(.*/\1/p' <<<"$plan")
+    say "the $MAJOR transaction will change: ${major_restore[*]} ${major_remove[*]/%/ (new)}"
+    start_ns=$(date +%s%N)
+    apt_get install --no-install-recommends "${major_specs[@]}" >"$work/apt-major.log" 2>&1
+    rc=$?
+    trigger_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+    say "the transaction to QEMU $MAJOR took $trigger_ms ms; its trigger output:"
+    grep -E "localmigrate upgrade hook|Processing triggers for localmigrate|^(Unpacking|Setting up) (qemu|seabios)" "$work/apt-major.log" | sed 's/^/    /'
+    check "major: the package transaction to $MAJOR exited 0" test $rc -eq 0
+    check "major: qemu-system-x86 $MAJOR installed" test "$(version_of qemu-system-x86)" = "$MAJOR"
+    check "major: the trigger ran the hook in the transaction" grep -q "localmigrate upgrade hook: running: localmigrate upgrade --stale" "$work/apt-major.log"
+    check_moved major "$MAJOR"
+fi
 lm jobs | sed 's/^/    /'
 # The rpm's file trigger cannot fire on Debian, but its body can run here, against the live daemon: with nothing
 # stale any more it must find nothing to do and exit 0.

@@ -12,15 +12,7 @@ internal static class DefineCommand
         command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
         {
             var path = parsed.GetValue(file)!;
-            string json;
-            try
-            {
-                json = path == "-" ? await Console.In.ReadToEndAsync().ConfigureAwait(false) : await File.ReadAllTextAsync(path).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new CliException(ExitCodes.Usage, $"FILE: cannot read {path}: {e.Message}");
-            }
+            var json = await DefinitionFile.ReadAsync(path).ConfigureAwait(false);
             var domain = DomainInfo.From(await client.Run(async c => await c.Domain(await c.Manager.DefineAsync(json).ConfigureAwait(false)).GetAllAsync()
                 .ConfigureAwait(false)).ConfigureAwait(false));
             Console.WriteLine($"defined {domain.Name} (uuid {domain.Uuid}, machine {domain.Machine})");

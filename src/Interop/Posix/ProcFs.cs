@@ -58,29 +58,32 @@ public static class ProcFs
         }
     }
 
-    /// <summary>
-    /// Files mapped by the process that were deleted or replaced since (" (deleted)" in /proc/PID/maps), the way
-    /// needrestart finds processes running old libraries.
-    /// </summary>
-    public static IReadOnlyList<string> DeletedMappedFiles(int pid)
+    /// <returns>Every file mapped by the process (/proc/PID/maps), once each, sorted; a replaced or deleted one
+    /// with the kernel's " (deleted)" suffix. Empty when the process is gone.</returns>
+    public static IReadOnlyList<string> MappedFiles(int pid)
     {
-        const string Deleted = " (deleted)";
         var result = new SortedSet<string>(StringComparer.Ordinal);
         try
         {
             foreach (var line in File.ReadLines($"/proc/{pid}/maps"))
             {
-                if (!line.EndsWith(Deleted, StringComparison.Ordinal))
-                    continue;
                 var slash = line.IndexOf('/');
                 if (slash >= 0)
-                    result.Add(line[slash..^Deleted.Length]);
+                    result.Add(line[slash..]);
             }
         }
         catch (IOException)
         {
         }
         return result.ToList();
+    }
+
+    /// <returns>The mapped files that were replaced or deleted since they were mapped, without the suffix: the way
+    /// needrestart finds processes running old libraries.</returns>
+    public static IReadOnlyList<string> DeletedMappedFiles(int pid)
+    {
+        const string Deleted = " (deleted)";
+        return MappedFiles(pid).Where(f => f.EndsWith(Deleted, StringComparison.Ordinal)).Select(f => f[..^Deleted.Length]).ToList();
     }
 
     /// <returns>MemAvailable of /proc/meminfo in bytes.</returns>

@@ -25,6 +25,8 @@ public sealed class QmpClient : IAsyncDisposable
     private readonly CancellationTokenSource _lifetime = new();
     private readonly QmpMessageRouter _router;
     private readonly ILogger _log;
+    private readonly TimeSpan _commandTimeout;
+    private readonly TimeProvider _timeProvider;
     private Task _readerLoop = Task.CompletedTask;
     private Exception? _reason;
     private int _closed;
@@ -38,6 +40,8 @@ public sealed class QmpClient : IAsyncDisposable
         // Resolved per client, not in a static field, so it follows the logger the host configures.
         _log = Log.ForContext<QmpClient>().ForContext("QmpSocket", socketPath);
         _router = new QmpMessageRouter(_pending, _events, _log);
+        _commandTimeout = options.CommandTimeout;
+        _timeProvider = options.TimeProvider;
     }
 
     /// <summary>Kebab-case-lower naming, nulls omitted, enums as kebab-case strings: QAPI's conventions.</summary>
@@ -68,6 +72,7 @@ public sealed class QmpClient : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
         options ??= new QmpClientOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMessageBytes);
+        ThrowIfBadTimeout(options.CommandTimeout, nameof(options.CommandTimeout));
 
         Socket socket = await QmpSocketConnector.ConnectAsync(socketPath, options.ConnectTimeout, cancellationToken)
             .ConfigureAwait(false);
@@ -90,17 +95,44 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs a command and returns a detached clone of its <c>return</c> value. Cancelling stops
-    /// the wait only: once sent, the command may still run in QEMU, and its late reply is dropped.
+    /// Runs a command and returns a detached clone of its <c>return</c> value, within the client's
+    /// <see cref="QmpClientOptions.CommandTimeout"/>. Cancelling stops the wait only: once sent, the
+    /// command may still run in QEMU, and its late reply is dropped.
     /// </summary>
     /// <param name="arguments">Null, a JsonNode/JsonElement, or any object serialised with <see cref="SerializerOptions"/>.</param>
     /// <exception cref="QmpExecuteException">QEMU replied with an error.</exception>
     /// <exception cref="QmpDisconnectedException">The connection ended before the reply, or had already ended.</exception>
+    /// <exception cref="QmpTimeoutException">No reply within the deadline.</exception>
+    public Task<JsonElement> ExecuteAsync(
+        string command, object? arguments = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(command, arguments, _commandTimeout, cancellationToken);
+
+    /// <summary><see cref="ExecuteAsync(string, object?, CancellationToken)"/> with its own deadline.</summary>
+    /// <param name="timeout">How long to wait for the reply; <see cref="Timeout.InfiniteTimeSpan"/> for no deadline.</param>
     public async Task<JsonElement> ExecuteAsync(
-        string command, object? arguments = null, CancellationToken cancellationToken = default)
+        string command, object? arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
+        ThrowIfBadTimeout(timeout, nameof(timeout));
         cancellationToken.ThrowIfCancellationRequested();
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return await ExecuteUntilAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+        }
+        using var deadline = new CancellationTokenSource(timeout, _timeProvider);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await ExecuteUntilAsync(command, arguments, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new QmpTimeoutException(command, timeout);
+        }
+    }
+
+    private async Task<JsonElement> ExecuteUntilAsync(string command, object? arguments, CancellationToken cancellationToken)
+    {
         long id = _pending.NextId();
         byte[] request = QmpRequestWriter.Format(command, arguments, id);
         // Registered before sending, so even an immediate reply finds its caller.
@@ -134,10 +166,15 @@ public sealed class QmpClient : IAsyncDisposable
     }
 
     /// <summary><see cref="ExecuteAsync(string, object?, CancellationToken)"/>, deserialising the result with <see cref="SerializerOptions"/>.</summary>
+    public Task<TResult> ExecuteAsync<TResult>(
+        string command, object? arguments = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync<TResult>(command, arguments, _commandTimeout, cancellationToken);
+
+    /// <summary><see cref="ExecuteAsync{TResult}(string, object?, CancellationToken)"/> with its own deadline.</summary>
     public async Task<TResult> ExecuteAsync<TResult>(
-        string command, object? arguments = null, CancellationToken cancellationToken = default)
+        string command, object? arguments, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        JsonElement result = await ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+        JsonElement result = await ExecuteAsync(command, arguments, timeout, cancellationToken).ConfigureAwait(false);
         // QMP never returns a bare null, so a null here only comes from a nullable TResult.
         return result.Deserialize<TResult>(QmpJson.Options)!;
     }
@@ -150,6 +187,14 @@ public sealed class QmpClient : IAsyncDisposable
     {
         Close(null);
         await _readerLoop.ConfigureAwait(false);
+    }
+
+    private static void ThrowIfBadTimeout(TimeSpan timeout, string name)
+    {
+        if (timeout != Timeout.InfiniteTimeSpan && timeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, timeout, "a QMP command deadline must be positive or infinite");
+        }
     }
 
     // Never throws: everything it meets becomes the disconnect reason.

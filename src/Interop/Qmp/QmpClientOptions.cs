@@ -17,4 +17,14 @@ public sealed record QmpClientOptions
 
     /// <summary>Time allowed for the greeting and the qmp_capabilities reply together.</summary>
     public TimeSpan NegotiationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Deadline of a command that names none itself: every command the daemon sends is answered by QEMU
+    /// at once (even <c>migrate</c> only starts the job), so a call still unanswered after this long means
+    /// QEMU is stuck or stopped, and the caller gets <see cref="QmpTimeoutException"/> instead of a hang.
+    /// </summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock of the command deadlines.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

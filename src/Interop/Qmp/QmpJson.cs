@@ -22,7 +22,8 @@ internal static class QmpJson
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
             TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower));
+        // Kebab-case strings both ways; a value a newer QEMU added reads as the enum's Unknown member.
+        options.Converters.Add(new QapiEnumConverterFactory());
         // Shared by every client; freezing it stops one caller from changing another's wire format.
         options.MakeReadOnly();
         return options;

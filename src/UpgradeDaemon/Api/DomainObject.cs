@@ -24,8 +24,9 @@ internal static class DomainObject
             .Get(DomainContract.QemuVersion, () => VariantValue.String(domain.Active?.QemuPackageVersion ?? ""))
             .Get(DomainContract.InstanceId, () => VariantValue.String(domain.Active?.InstanceId ?? ""))
             .Get(DomainContract.RuntimeDirectory, () => VariantValue.String(domain.Active?.Paths.Directory ?? ""))
-            .Get(DomainContract.Stale, () => VariantValue.Bool(stale.Check(domain).IsStale))
-            .Get(DomainContract.StaleReasons, () => VariantValue.Array(stale.Check(domain).Reasons.ToArray()))
+            // The detector's cached report: no procfs read on the dispatch path; it invalidates the property when it changes.
+            .Get(DomainContract.Stale, () => VariantValue.Bool(stale.Current(domain).IsStale))
+            .Get(DomainContract.StaleReasons, () => VariantValue.Array(stale.Current(domain).Reasons.ToArray()))
             .Get(DomainContract.ConsoleLog, () => VariantValue.String(consoleLog))
             .Get(DomainContract.Machine, () => VariantValue.String(domain.Definition.Machine))
             .Get(DomainContract.MemoryMiB, () => VariantValue.UInt32((uint)domain.Definition.MemoryMiB))

@@ -1,8 +1,16 @@
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
-/// <summary>What a start-up scan found: live instances re-attached, by role, and the dirs it cleaned.</summary>
+/// <summary>
+/// What a start-up scan found, before anything is decided: which instance of a domain holds the guest is
+/// <see cref="Migration.MigrationRecovery"/>'s decision, from the journal and QEMU's own state, never the scan's.
+/// </summary>
+/// <param name="Live">Running, attributed to a defined domain, QMP connected; not registered yet.</param>
+/// <param name="Gone">instance.json of processes that ended while no daemon watched; their dirs were removed.</param>
+/// <param name="Unreachable">Running but QMP does not answer: never killed, never adopted; dirs kept.</param>
+/// <param name="Orphaned">Running QEMUs whose domain definition cannot be read: adopted as state orphaned.</param>
 public sealed record AdoptedInstances(
-    IReadOnlyList<DomainInstance> Active,
-    IReadOnlyList<DomainInstance> Incoming,
-    IReadOnlyList<string> RemovedStaleDirectories,
-    IReadOnlyList<string> CrashedDomains);
+    IReadOnlyList<DomainInstance> Live,
+    IReadOnlyList<InstanceRecord> Gone,
+    IReadOnlyList<InstanceRecord> Unreachable,
+    IReadOnlyList<string> Orphaned,
+    IReadOnlyList<string> RemovedStaleDirectories);

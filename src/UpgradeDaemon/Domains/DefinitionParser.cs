@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -35,6 +36,13 @@ public static partial class DefinitionParser
     /// <exception cref="DefinitionException">Every bad field, by name.</exception>
     public static DomainDefinition Parse(string json)
     {
+        // Checked before the parser allocates anything: a UTF-16 char is at least one UTF-8 byte, so the cheap
+        // length test refuses a huge string without walking it.
+        if (json.Length > DefinitionLimits.MaxDocumentBytes || Encoding.UTF8.GetByteCount(json) > DefinitionLimits.MaxDocumentBytes)
+        {
+            throw new DefinitionException([new DefinitionError("(document)",
+                $"larger than {DefinitionLimits.MaxDocumentBytes} bytes (1 MiB), the most a domain definition may be")]);
+        }
         JsonDocument document;
         try
         {
@@ -54,11 +62,7 @@ public static partial class DefinitionParser
         if (root.ValueKind != JsonValueKind.Object)
             throw new DefinitionException([new DefinitionError("(document)", "must be a JSON object")]);
 
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!TopLevelFields.Contains(property.Name))
-                errors.Add(new DefinitionError(property.Name, "unknown field"));
-        }
+        FieldReader.CheckKeys(root, "", TopLevelFields, errors);
 
         var reader = new FieldReader(root, "", errors);
         var schemaVersion = reader.Int("schemaVersion", DomainDefinition.CurrentSchemaVersion, 1, 1);
@@ -91,8 +95,13 @@ public static partial class DefinitionParser
         var backingText = reader.OneOf("memoryBacking", ["shared", "private"]);
         var backing = backingText == "private" ? MemoryBacking.Private : MemoryBacking.Shared;
 
-        var disks = reader.Array("disks", (element, path) => ParseDisk(element, path, errors));
-        var nics = reader.Array("nics", (element, path) => ParseNic(element, path, errors));
+        var disks = reader.Array("disks", DefinitionLimits.MaxPciDevices, (element, path) => ParseDisk(element, path, errors));
+        var nics = reader.Array("nics", DefinitionLimits.MaxPciDevices, (element, path) => ParseNic(element, path, errors));
+        if (disks.Count + nics.Count > DefinitionLimits.MaxPciDevices)
+        {
+            errors.Add(new DefinitionError("disks, nics", $"{disks.Count} disks and {nics.Count} NICs need {disks.Count + nics.Count} PCI slots; " +
+                                                          $"the machine has {DefinitionLimits.MaxPciDevices} free"));
+        }
         if (kernel is null && disks.Count == 0 && !errors.Any(e => e.Field is "kernel" or "disks"))
             errors.Add(new DefinitionError("kernel", "a domain needs a kernel or at least one disk"));
 

@@ -1,5 +1,6 @@
 using LocalMigrate.Interop.Posix;
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
@@ -7,6 +8,9 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 public sealed class DomainInstance : IAsyncDisposable
 {
     private static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <see cref="DestroyAsync"/> lets QEMU end on SIGTERM (closing its files cleanly) before SIGKILL.</summary>
+    public static readonly TimeSpan TerminateGrace = TimeSpan.FromSeconds(2);
 
     public DomainInstance(DomainDefinition definition, string instanceId, InstancePaths paths, InstanceRecord record,
         ProcessIdentity process, QmpClient qmp, ProcessExitWatcher? exit)
@@ -17,6 +21,7 @@ public sealed class DomainInstance : IAsyncDisposable
         Record = record;
         Process = process;
         Qmp = qmp;
+        Monitor = new QemuMonitor(qmp);
         Exit = exit;
     }
 
@@ -25,7 +30,11 @@ public sealed class DomainInstance : IAsyncDisposable
     public InstancePaths Paths { get; }
     public InstanceRecord Record { get; private set; }
     public ProcessIdentity Process { get; }
+    /// <summary>The QMP transport: events, greeting, disconnect. Commands go through <see cref="Monitor"/>.</summary>
     public QmpClient Qmp { get; }
+
+    /// <summary>Every QMP command to this QEMU, typed, each with a deadline.</summary>
+    public QemuMonitor Monitor { get; }
     public ProcessExitWatcher? Exit { get; }
     public int Pid => Process.Pid;
     public string Binary => Record.Binary;
@@ -55,27 +64,34 @@ public sealed class DomainInstance : IAsyncDisposable
         Record = record;
     }
 
-    /// <returns>QEMU's run state, e.g. running, paused, postmigrate, inmigrate (qapi/run-state.json).</returns>
-    public async Task<string> QueryStatusAsync(CancellationToken cancellationToken)
-    {
-        var status = await Qmp.ExecuteAsync("query-status", null, cancellationToken).ConfigureAwait(false);
-        return status.GetProperty("status").GetString() ?? "unknown";
-    }
-
     /// <summary>Asks QEMU to quit and waits for the process to end; kills it when it does not.</summary>
     public async Task QuitAsync(CancellationToken cancellationToken = default)
     {
         ExitExpected = true;
         try
         {
-            await Qmp.ExecuteAsync("quit", null, cancellationToken).ConfigureAwait(false);
+            await Monitor.QuitAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or IOException)
+        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or QmpTimeoutException or IOException)
         {
-            // The process may already be gone, or close the socket before answering quit.
+            // The process may already be gone, or close the socket before answering quit, or be stuck: the wait
+            // below and the kill after it settle all three.
         }
         if (!await WaitForExitAsync(QuitTimeout).ConfigureAwait(false))
             await KillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ends QEMU without asking it over QMP, so it works on a QEMU that is stuck or stopped (SIGSTOP): SIGTERM,
+    /// which QEMU handles like quit, then SIGKILL after <see cref="TerminateGrace"/> (libvirt's
+    /// virProcessKillPainfully). SIGKILL ends even a stopped process.
+    /// </summary>
+    public async Task DestroyAsync()
+    {
+        ExitExpected = true;
+        if (Signals.Terminate(Process) && await WaitForExitAsync(TerminateGrace).ConfigureAwait(false))
+            return;
+        await KillAsync().ConfigureAwait(false);
     }
 
     public async Task KillAsync()

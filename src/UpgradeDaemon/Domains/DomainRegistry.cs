@@ -80,25 +80,28 @@ public sealed class DomainRegistry
         Changed?.Invoke(domain);
     }
 
-    /// <summary>A job takes the domain (Domain.Job).</summary>
-    public void SetJob(Domain domain, MigrationJob job)
-    {
-        lock (_gate)
-            domain.Job = job;
-        Changed?.Invoke(domain);
-    }
-
-    /// <summary>The domain's job ended: it becomes the domain's LastJob.</summary>
-    public void EndJob(Domain domain, MigrationJob job)
+    /// <summary>A job takes the domain (<paramref name="job"/>) or lets go of it (null, keeping it as the last job).</summary>
+    public void SetJob(Domain domain, Migration.MigrationJob? job)
     {
         lock (_gate)
         {
-            if (domain.Job == job)
-                domain.Job = null;
-            domain.LastJob = job;
+            if (job is null && domain.Job is { } previous)
+                domain.LastJob = previous;
+            domain.Job = job;
         }
         Changed?.Invoke(domain);
     }
+
+    /// <summary>A job that ended without running here (read back from the journal after a restart) becomes the last one.</summary>
+    public void SetLastJob(Domain domain, Migration.MigrationJob job)
+    {
+        lock (_gate)
+            domain.LastJob = job;
+        Changed?.Invoke(domain);
+    }
+
+    /// <summary>Tells <see cref="Changed"/> listeners that something derived from the domain changed (e.g. its staleness).</summary>
+    public void NotifyChanged(Domain domain) => Changed?.Invoke(domain);
 
     /// <summary>Confirm's commit point: the incoming instance leaves the shadow registry and becomes the active one.</summary>
     public void Promote(Domain domain, DomainInstance incoming)

@@ -31,6 +31,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     public async Task<Domain> DefineAsync(string json, CancellationToken cancellationToken)
     {
         var definition = DefinitionParser.Parse(json);
+        DefinitionFileCheck.ThrowIfUnusable(definition);
         var existing = registry.Find(definition.Name);
         if (existing is not null)
             throw new DomainExistsException(definition.Name);
@@ -70,6 +71,9 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
         {
             if (domain.Active is not null)
                 throw new DomainBusyException($"domain {name} is {domain.State.ToString().ToLowerInvariant()}: stop it first");
+            // The console log goes with the domain, first: a later domain of the same name must not show this one's
+            // output, and a failure here leaves the domain defined, with the reason.
+            File.Delete(launcher.ConsoleLogOf(name));
             store.Delete(domain.Definition.Uuid);
             registry.Remove(domain);
         }
@@ -91,6 +95,14 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
             if (domain.State == DomainState.Unreachable)
                 throw new DomainBusyException($"domain {name}: a QEMU of it still runs but does not answer on QMP (see {options.RuntimeDirectory}); " +
                                               "stop that process by hand, then restart localmigrated");
+            if (domain.DefinitionError is { } unreadable)
+                throw new DomainBusyException($"domain {name}: {unreadable}; fix the definition file or undefine the domain");
+            // No second copy of a guest, whatever the registry says: not beside a migration target, not beside a QEMU
+            // a failed job or a lost daemon left behind (booting would also recreate the RAM file under it).
+            if (registry.Shadow.Find(name) is { } incoming)
+                throw new DomainBusyException($"domain {name}: a migration target of it still runs (pid {incoming.Pid})");
+            if (InstanceAdopter.LiveProcessesOf(options.RuntimeDirectory, name) is [var pid, ..])
+                throw new DomainBusyException($"domain {name}: a QEMU of it still runs (pid {pid}, under {options.RuntimeDirectory}); stop it first");
             var definition = domain.Definition;
             foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
             {
@@ -132,16 +144,29 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
             registry.SetState(domain, DomainState.Stopping);
             if (force)
             {
-                await instance.QuitAsync(cancellationToken).ConfigureAwait(false);
+                // Signals, not QMP: a QEMU that no longer answers (stuck, SIGSTOP) must still go.
+                await instance.DestroyAsync().ConfigureAwait(false);
+                if (!instance.HasExited)
+                {
+                    registry.SetState(domain, DomainState.Running);
+                    throw new InstanceUnresponsiveException($"domain {name}: QEMU (pid {instance.Pid}) survived SIGKILL; it still runs");
+                }
             }
             else
             {
                 try
                 {
-                    await instance.Qmp.ExecuteAsync("system_powerdown", null, cancellationToken).ConfigureAwait(false);
+                    await instance.Monitor.SystemPowerdownAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (QmpDisconnectedException)
                 {
+                }
+                catch (QmpTimeoutException e)
+                {
+                    registry.SetState(domain, DomainState.Running);
+                    throw new InstanceUnresponsiveException(
+                        $"domain {name}: QEMU (pid {instance.Pid}) did not answer system_powerdown within {e.Timeout.TotalSeconds:0} s; " +
+                        "it still runs (stop --force kills it; if QEMU recovers it may still pass the power-off to the guest)", e);
                 }
                 if (!await instance.WaitForExitAsync(options.StopTimeout).ConfigureAwait(false))
                 {

@@ -17,4 +17,10 @@ public enum DomainState
     /// a second copy of the guest can never boot beside it.
     /// </summary>
     Unreachable,
+
+    /// <summary>
+    /// A QEMU of this domain runs but the domain's definition cannot be read (found at start-up). It keeps running
+    /// and can be stopped; start is refused until the definition is fixed or the domain undefined.
+    /// </summary>
+    Orphaned,
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace LocalMigrate.UpgradeDaemon.Domains;
@@ -19,7 +20,13 @@ internal sealed class FieldReader(JsonElement obj, string prefix, List<Definitio
         if (!TryGet(field, out var value))
             return null;
         if (value.ValueKind == JsonValueKind.String)
-            return value.GetString();
+        {
+            var text = value.GetString()!;
+            if (text.Length <= DefinitionLimits.MaxStringBytes / 3 || Encoding.UTF8.GetByteCount(text) <= DefinitionLimits.MaxStringBytes)
+                return text;
+            Error(field, $"{Encoding.UTF8.GetByteCount(text)} bytes long; at most {DefinitionLimits.MaxStringBytes}");
+            return null;
+        }
         Error(field, $"must be a string, not {Kind(value)}");
         return null;
     }
@@ -72,13 +79,20 @@ internal sealed class FieldReader(JsonElement obj, string prefix, List<Definitio
         return value;
     }
 
-    public IReadOnlyList<T> Array<T>(string field, Func<JsonElement, string, T?> parse) where T : class
+    /// <param name="max">Checked before any element is parsed, so a huge array costs nothing beyond the document.</param>
+    public IReadOnlyList<T> Array<T>(string field, int max, Func<JsonElement, string, T?> parse) where T : class
     {
         if (!TryGet(field, out var value))
             return [];
         if (value.ValueKind != JsonValueKind.Array)
         {
             Error(field, $"must be an array, not {Kind(value)}");
+            return [];
+        }
+        var length = value.GetArrayLength();
+        if (length > max)
+        {
+            Error(field, $"{length} entries; at most {max}");
             return [];
         }
         var result = new List<T>();
@@ -99,12 +113,29 @@ internal sealed class FieldReader(JsonElement obj, string prefix, List<Definitio
             errors.Add(new DefinitionError(path, $"must be an object, not {Kind(element)}"));
             return false;
         }
-        foreach (var property in element.EnumerateObject())
-        {
-            if (!known.Contains(property.Name))
-                errors.Add(new DefinitionError($"{path}.{property.Name}", "unknown field"));
-        }
+        CheckKeys(element, path + ".", known, errors);
         return true;
+    }
+
+    /// <summary>
+    /// Unknown keys and keys given twice, each reported once by path. A duplicate is refused rather than
+    /// "last wins": JSON parsers disagree on which copy counts, so the file would not say what the daemon stored.
+    /// Names are compared unescaped, so "na\u006de" is the same key as "name".
+    /// </summary>
+    public static void CheckKeys(JsonElement obj, string prefix, HashSet<string> known, List<DefinitionError> errors)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var property in obj.EnumerateObject())
+        {
+            seen[property.Name] = seen.GetValueOrDefault(property.Name) + 1;
+            if (seen[property.Name] == 1 && !known.Contains(property.Name))
+                errors.Add(new DefinitionError(prefix + property.Name, "unknown field"));
+        }
+        foreach (var (name, count) in seen)
+        {
+            if (count > 1)
+                errors.Add(new DefinitionError(prefix + name, $"duplicate key '{DomainName.Printable(name)}' ({count} times); a key may appear once"));
+        }
     }
 
     private static string Kind(JsonElement value) => value.ValueKind.ToString().ToLowerInvariant();

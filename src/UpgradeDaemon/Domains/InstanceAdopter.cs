@@ -6,23 +6,27 @@ using Microsoft.Extensions.Logging;
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
 /// <summary>
-/// Re-attaches, after a daemon restart, to every QEMU that outlived the old daemon: each runtime dir's
-/// instance.json is checked against the live process (pid, start time, and a command line naming this very
-/// dir), so a recycled pid is never adopted. Dirs of dead instances are removed.
+/// Finds, after a daemon restart, every QEMU that outlived the old daemon: each runtime dir's instance.json is checked
+/// against the live process (pid, start time, and a command line naming this very dir), so a recycled pid is never
+/// adopted. It decides nothing about roles: the instances it connects to are handed to migration recovery, which
+/// registers one per domain from the journal and QEMU's own state. Dirs of dead instances are removed; a live QEMU is
+/// never killed here, not even one whose definition cannot be read (it is adopted as <see cref="DomainState.Orphaned"/>).
 /// </summary>
-public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistry registry, ILogger<InstanceAdopter> logger)
+public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistry registry, InstanceLauncher launcher,
+    ILogger<InstanceAdopter> logger)
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<AdoptedInstances> ScanAsync(CancellationToken cancellationToken)
     {
-        var active = new List<DomainInstance>();
-        var incoming = new List<DomainInstance>();
+        var live = new List<DomainInstance>();
+        var gone = new List<InstanceRecord>();
+        var unreachable = new List<InstanceRecord>();
+        var orphaned = new List<string>();
         var removed = new List<string>();
         if (!Directory.Exists(options.RuntimeDirectory))
-            return new AdoptedInstances(active, incoming, removed, []);
+            return new AdoptedInstances(live, gone, unreachable, orphaned, removed);
 
-        var deadActive = new HashSet<Guid>();
         foreach (var directory in Directory.GetDirectories(options.RuntimeDirectory).Order(StringComparer.Ordinal))
         {
             if (Path.GetFileName(directory).StartsWith("probe.", StringComparison.Ordinal))
@@ -30,109 +34,163 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
                 Remove(directory, removed);
                 continue;
             }
-            DomainInstance? instance;
+            var paths = new InstancePaths(directory);
+            InstanceRecord record;
             try
             {
-                instance = await TryAdoptAsync(directory, deadActive, cancellationToken).ConfigureAwait(false);
+                record = InstanceRecordJson.Deserialize(File.ReadAllBytes(paths.InstanceFile));
             }
-            catch (InstanceStartException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
             {
-                // Alive but unreachable: the dir stays, so the next start can try again; nothing is killed, and the
-                // domain is marked so nobody boots a second copy of the guest beside the running one.
-                if (TryReadRecord(directory) is { } record && registry.FindByUuid(record.Uuid) is { } domain)
-                    registry.SetState(domain, DomainState.Unreachable);
-                continue;
-            }
-            if (instance is null)
-            {
+                // A QEMU may still run from here: its sockets stay, and nobody may boot its domain beside it.
+                if (LiveProcessNaming(paths) is { } pid)
+                {
+                    LogUnattributable(directory, pid, e.Message);
+                    if (registry.Find(DomainNameOf(directory)) is { } named)
+                        registry.SetState(named, DomainState.Unreachable);
+                    continue;
+                }
+                LogSkipped(directory, $"no readable instance.json ({e.Message})");
                 Remove(directory, removed);
                 continue;
             }
-            (instance.Record.Role == InstanceRole.Active ? active : incoming).Add(instance);
-            LogAdopted(instance.Definition.Name, instance.InstanceId, instance.Pid, instance.Record.Role);
-        }
-
-        foreach (var instance in active)
-        {
-            var domain = registry.FindByUuid(instance.Definition.Uuid)!;
-            var state = await instance.QueryStatusAsync(cancellationToken).ConfigureAwait(false) == "running"
-                ? DomainState.Running
-                : DomainState.Paused;
-            registry.SetActive(domain, instance, state);
-        }
-        foreach (var instance in incoming)
-            registry.Shadow.Register(instance);
-        // A domain whose active QEMU died while no daemon watched is reported, never silently restarted.
-        // (If an incoming instance survived, migration recovery decides between it and nothing.)
-        var crashed = new List<string>();
-        foreach (var uuid in deadActive)
-        {
-            if (registry.FindByUuid(uuid) is { Active: null } domain && registry.Shadow.Find(domain.Name) is null)
+            var identity = ProcFs.TryReadIdentity(record.Pid);
+            if (record.Pid <= 0 || identity is null || identity.StartTime != record.StartTime || !CommandLineNames(record.Pid, paths))
             {
-                registry.SetState(domain, DomainState.Crashed);
-                crashed.Add(domain.Name);
-                LogCrashedWhileAway(domain.Name);
+                LogSkipped(directory, $"process {record.Pid} is gone (or the pid now belongs to another process)");
+                gone.Add(record);
+                Remove(directory, removed);
+                continue;
             }
+            var domain = registry.FindByUuid(record.Uuid);
+            DomainInstance instance;
+            try
+            {
+                instance = await ConnectAsync(record, paths, identity, domain?.Definition ?? OrphanDefinition(record), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (InstanceStartException e)
+            {
+                // Alive but deaf: a QEMU we cannot control is worse than none, yet it may hold the guest. The dir stays,
+                // nothing is killed, and the domain is marked so nobody boots a second copy beside it.
+                LogUnreachable(directory, record.Pid, e.Message);
+                unreachable.Add(record);
+                if (domain is not null)
+                    registry.SetState(domain, DomainState.Unreachable);
+                continue;
+            }
+            if (domain is null)
+            {
+                if (await AdoptOrphanAsync(record, instance).ConfigureAwait(false))
+                    orphaned.Add(record.Name);
+                continue;
+            }
+            live.Add(instance);
+            LogFound(instance.Definition.Name, instance.InstanceId, instance.Pid, instance.Record.Role);
         }
-        return new AdoptedInstances(active, incoming, removed, crashed);
+        return new AdoptedInstances(live, gone, unreachable, orphaned, removed);
     }
 
-    private async Task<DomainInstance?> TryAdoptAsync(string directory, HashSet<Guid> deadActive, CancellationToken cancellationToken)
+    /// <summary>
+    /// Live QEMUs of <paramref name="domainName"/> found through the runtime dirs, whatever the registry believes:
+    /// start asks this before it boots, so a leftover copy of the guest can never get a second one beside it.
+    /// </summary>
+    public static IReadOnlyList<int> LiveProcessesOf(string runtimeDirectory, string domainName)
     {
-        var paths = new InstancePaths(directory);
-        InstanceRecord record;
-        try
+        if (!Directory.Exists(runtimeDirectory))
+            return [];
+        var pids = new List<int>();
+        foreach (var directory in Directory.GetDirectories(runtimeDirectory, domainName + ".*"))
         {
-            record = InstanceRecordJson.Deserialize(File.ReadAllBytes(paths.InstanceFile));
+            if (DomainNameOf(directory) != domainName)
+                continue;
+            var paths = new InstancePaths(directory);
+            if (LiveProcessNaming(paths) is { } pid)
+                pids.Add(pid);
         }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
-        {
-            LogSkipped(directory, $"no readable instance.json ({e.Message})");
-            return null;
-        }
-        var domain = registry.FindByUuid(record.Uuid);
-        if (domain is null)
-        {
-            LogSkipped(directory, $"no domain with uuid {record.Uuid}");
-            KillIfOurs(record, paths);
-            return null;
-        }
-        var identity = ProcFs.TryReadIdentity(record.Pid);
-        if (record.Pid <= 0 || identity is null || identity.StartTime != record.StartTime || !CommandLineNames(record.Pid, paths))
-        {
-            LogSkipped(directory, $"process {record.Pid} is gone (or the pid now belongs to another process)");
-            if (record.Role == InstanceRole.Active)
-                deadActive.Add(record.Uuid);
-            return null;
-        }
+        return pids;
+    }
+
+    private static async Task<DomainInstance> ConnectAsync(InstanceRecord record, InstancePaths paths, ProcessIdentity identity,
+        DomainDefinition definition, CancellationToken cancellationToken)
+    {
         if (!File.Exists(paths.QmpSocket))
-        {
-            LogUnreachable(directory, record.Pid, "qmp.sock is gone");
             throw new InstanceStartException(record.Name, $"QEMU pid {record.Pid} runs but its QMP socket {paths.QmpSocket} is gone");
-        }
         var exit = ProcessExitWatcher.TryOpen(record.Pid);
         try
         {
             var qmp = await QmpClient.ConnectAsync(paths.QmpSocket, new QmpClientOptions { ConnectTimeout = ConnectTimeout }, cancellationToken)
                 .ConfigureAwait(false);
-            return new DomainInstance(domain.Definition, record.InstanceId, paths, record, identity, qmp, exit);
+            return new DomainInstance(definition, record.InstanceId, paths, record, identity, qmp, exit);
         }
         catch (Exception e) when (e is IOException or QmpProtocolException or OperationCanceledException or System.Net.Sockets.SocketException)
         {
-            // Alive but deaf: a QEMU we cannot control is worse than none; it keeps running, reported loudly.
             exit?.Dispose();
-            LogUnreachable(directory, record.Pid, e.Message);
             throw new InstanceStartException(record.Name, $"QEMU pid {record.Pid} runs but its QMP socket does not answer: {e.Message}");
         }
     }
 
-    private static InstanceRecord? TryReadRecord(string directory)
+    /// <summary>
+    /// A running QEMU whose definition did not load (a corrupt or missing file): killing it would end a guest over a
+    /// bad file. It is kept under a stand-in definition made from its instance.json, so it shows, and stop works; its
+    /// RAM file stays where it is.
+    /// </summary>
+    private async Task<bool> AdoptOrphanAsync(InstanceRecord record, DomainInstance instance)
+    {
+        var reason = $"no readable definition with uuid {record.Uuid} in the state dir";
+        try
+        {
+            var domain = new Domain(instance.Definition) { DefinitionError = reason };
+            registry.Add(domain);
+            registry.SetActive(domain, instance, DomainState.Orphaned);
+            LogOrphaned(record.Name, record.Uuid, instance.Pid, reason);
+            return true;
+        }
+        catch (DomainExistsException e)
+        {
+            // Another domain holds the name, or this uuid already has an orphan: leave the process alone, reported.
+            LogUnattributable(instance.Paths.Directory, instance.Pid, e.Message);
+            await instance.DetachAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    private DomainDefinition OrphanDefinition(InstanceRecord record)
+    {
+        var stub = new DomainDefinition { Name = record.Name, Uuid = record.Uuid, Qemu = record.Binary };
+        return stub with { MemoryBacking = File.Exists(launcher.SharedMemoryFileOf(stub)) ? MemoryBacking.Shared : MemoryBacking.Private };
+    }
+
+    /// <summary>"vm.1a2b3c4d" → "vm" (a domain name may hold dots; the instance id never does).</summary>
+    private static string DomainNameOf(string directory)
+    {
+        var name = Path.GetFileName(directory);
+        var dot = name.LastIndexOf('.');
+        return dot > 0 ? name[..dot] : name;
+    }
+
+    /// <summary>A live QEMU whose command line names this dir's QMP socket, found through /proc whatever instance.json says.</summary>
+    private static int? LiveProcessNaming(InstancePaths paths)
+    {
+        if (TryReadRecord(paths) is { } record && ProcFs.TryReadIdentity(record.Pid) is { } identity
+            && identity.StartTime == record.StartTime && CommandLineNames(record.Pid, paths))
+            return record.Pid;
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(entry), out var pid) && pid != Environment.ProcessId && CommandLineNames(pid, paths)
+                && ProcFs.TryReadIdentity(pid) is not null)
+                return pid;
+        }
+        return null;
+    }
+
+    private static InstanceRecord? TryReadRecord(InstancePaths paths)
     {
         try
         {
-            return InstanceRecordJson.Deserialize(File.ReadAllBytes(new InstancePaths(directory).InstanceFile));
+            return InstanceRecordJson.Deserialize(File.ReadAllBytes(paths.InstanceFile));
         }
-        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             return null;
         }
@@ -144,16 +202,10 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
         {
             return ProcFs.ReadCommandLine(pid).Any(a => a.Contains(paths.QmpSocket, StringComparison.Ordinal));
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
-    }
-
-    private static void KillIfOurs(InstanceRecord record, InstancePaths paths)
-    {
-        if (ProcFs.TryReadIdentity(record.Pid) is { } identity && identity.StartTime == record.StartTime && CommandLineNames(record.Pid, paths))
-            Signals.Kill(identity);
     }
 
     private void Remove(string directory, List<string> removed)
@@ -169,8 +221,8 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted {DomainName}: instance {InstanceId}, pid {Pid}, role {Role}")]
-    private partial void LogAdopted(string domainName, string instanceId, int pid, InstanceRole role);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Found {DomainName}: instance {InstanceId}, pid {Pid}, role on disk {Role}")]
+    private partial void LogFound(string domainName, string instanceId, int pid, InstanceRole role);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Runtime dir {Directory} not adopted: {Reason}")]
     private partial void LogSkipped(string directory, string reason);
@@ -178,6 +230,9 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
     [LoggerMessage(Level = LogLevel.Error, Message = "Runtime dir {Directory}: QEMU pid {Pid} is alive but QMP does not answer: {Reason}")]
     private partial void LogUnreachable(string directory, int pid, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: its QEMU ended while the daemon was down; reported as crashed, not restarted")]
-    private partial void LogCrashedWhileAway(string domainName);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Runtime dir {Directory}: QEMU pid {Pid} runs from it but cannot be attributed ({Reason}); left running, untouched")]
+    private partial void LogUnattributable(string directory, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName} ({DomainUuid}): QEMU pid {Pid} runs but {Reason}; kept running as orphaned (stop works, start is refused)")]
+    private partial void LogOrphaned(string domainName, Guid domainUuid, int pid, string reason);
 }

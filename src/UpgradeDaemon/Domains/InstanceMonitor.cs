@@ -1,3 +1,4 @@
+using LocalMigrate.Interop.Qmp.Monitor;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMigrate.UpgradeDaemon.Domains;
@@ -36,7 +37,7 @@ public sealed partial class InstanceMonitor
 
     private async Task WatchAsync(Domain domain, DomainInstance instance)
     {
-        using var shutdowns = instance.Qmp.Listen("SHUTDOWN");
+        using var shutdowns = instance.Monitor.Listen(QemuEvents.Shutdown);
         var exited = instance.Exit?.Exited ?? instance.Qmp.Disconnected;
         await exited.ConfigureAwait(false);
         lock (_watched)
@@ -49,7 +50,7 @@ public sealed partial class InstanceMonitor
         {
             using var drain = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
             var e = await shutdowns.NextAsync(drain.Token).ConfigureAwait(false);
-            guestPoweredOff = e.Data.TryGetProperty("guest", out var guest) && guest.GetBoolean();
+            guestPoweredOff = QemuEvents.IsGuestShutdown(e);
         }
         catch (Exception)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using LocalMigrate.Interop.Posix;
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 
 namespace LocalMigrate.UpgradeDaemon.Domains;
 
@@ -65,11 +66,12 @@ public sealed class QemuBinaryProbe(string scratchDirectory)
             if (exit is not null && await Task.WhenAny(connect, exit.Exited).ConfigureAwait(false) == exit.Exited)
                 throw new QemuBinaryException(binary, $"exited at start: {QemuLog.Tail(log)}");
             await using var qmp = await connect.ConfigureAwait(false);
-            var machines = await qmp.ExecuteAsync<List<QemuMachineType>>("query-machines", null, timeout.Token).ConfigureAwait(false);
+            var monitor = new QemuMonitor(qmp);
+            var machines = await monitor.QueryMachinesAsync(ProbeTimeout, timeout.Token).ConfigureAwait(false);
             var info = new QemuBinaryInfo(binary, qmp.Greeting.Version.ToString(), qmp.Greeting.Package.Trim(), machines);
             try
             {
-                await qmp.ExecuteAsync("quit", null, timeout.Token).ConfigureAwait(false);
+                await monitor.QuitAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
             }
             catch (QmpDisconnectedException)
             {

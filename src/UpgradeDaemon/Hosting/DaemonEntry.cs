@@ -10,6 +10,8 @@ internal static class DaemonEntry
 {
     public static int Run(string[] args)
     {
+        // First, before the host starts its threads: keeps native memory flat across migrations (see NativeHeap).
+        LocalMigrate.Interop.Posix.NativeHeap.LimitArenas(2);
         if (args is ["--help"] or ["-h"])
         {
             Console.WriteLine(DaemonArgumentParser.Usage);

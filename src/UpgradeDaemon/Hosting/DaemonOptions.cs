@@ -20,6 +20,12 @@ public sealed record DaemonOptions
     /// <summary>How long an ACPI power-off may take before stop gives up (or kills, with --force).</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How often the stale check compares the files each running QEMU was started from with those on disk (a stat each).</summary>
+    public TimeSpan StaleCheckInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Package databases whose change (apt, dpkg, dnf) makes the stale check probe the installed QEMU again.</summary>
+    public IReadOnlyList<string> PackageDatabases { get; init; } = ["/var/lib/dpkg/status", "/var/lib/rpm/rpmdb.sqlite"];
+
     /// <summary>
     /// Where to create each QEMU's scope unit: null = the system bus when running as a systemd service, "off" = never,
     /// or a bus address (tests use a scripted systemd on a private bus).

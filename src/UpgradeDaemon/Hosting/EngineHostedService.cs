@@ -19,9 +19,9 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
         _ = monitor; // created with the engine so it watches every instance registered from here on
         domains.LoadDefinitions();
         var adopted = await adopter.ScanAsync(cancellationToken).ConfigureAwait(false);
-        var recovered = await recovery.RecoverAsync(cancellationToken).ConfigureAwait(false);
-        LogStarted(registry.List().Count, adopted.Active.Count, adopted.Incoming.Count, adopted.RemovedStaleDirectories.Count,
-            adopted.CrashedDomains.Count, recovered.Count);
+        var recovered = await recovery.RecoverAsync(adopted, cancellationToken).ConfigureAwait(false);
+        LogStarted(registry.List().Count, recovered.Kept, recovered.Killed, adopted.Orphaned.Count, adopted.RemovedStaleDirectories.Count,
+            recovered.CrashedDomains.Count, recovered.RecoveredJobs.Count);
     }
 
     /// <summary>How long a stop waits for migrations in flight: each is seconds long; recovery covers a longer one.</summary>
@@ -45,8 +45,8 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
         LogDetached(registry.ActiveInstances().Count);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Engine ready: {Domains} domains, adopted {Active} running and {Incoming} incoming instances, removed {Stale} stale runtime dirs, {Crashed} crashed while away, {Recovered} interrupted jobs resolved")]
-    private partial void LogStarted(int domains, int active, int incoming, int stale, int crashed, int recovered);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Engine ready: {Domains} domains, adopted {Active} running instances ({Killed} leftovers killed, {Orphaned} orphaned), removed {Stale} stale runtime dirs, {Crashed} crashed while away, {Recovered} interrupted jobs resolved")]
+    private partial void LogStarted(int domains, int active, int killed, int orphaned, int stale, int crashed, int recovered);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: waiting for {Count} migrations in flight")]
     private partial void LogDraining(int count);

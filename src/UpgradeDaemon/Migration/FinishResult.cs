@@ -1,4 +1,6 @@
+using LocalMigrate.Interop.Qmp.Monitor;
+
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <param name="RunState">The target's QEMU run state once the stream arrived: running, or paused if the source was.</param>
-public sealed record FinishResult(int Pid, string QemuVersion, string RunState);
+public sealed record FinishResult(int Pid, string QemuVersion, RunState RunState);

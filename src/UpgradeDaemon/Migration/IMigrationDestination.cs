@@ -15,6 +15,13 @@ public interface IMigrationDestination
     /// <summary>Finish: wait until the guest has arrived and runs on the target.</summary>
     Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Confirm's first step: whether the target still runs the guest (query-status), asked before the source may go.
+    /// </summary>
+    /// <param name="guestRan">The guest ran before the job: the target must be running, not merely paused.</param>
+    /// <returns>null when it does; otherwise why not, in an operator's words.</returns>
+    Task<string?> VerifyTargetAsync(string jobId, bool guestRan, CancellationToken cancellationToken);
+
     /// <summary>Confirm's destination half: the target becomes the domain's one visible instance.</summary>
     Task CommitAsync(string jobId);
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -10,6 +11,7 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     : IMigrationDestination
 {
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan VerifyTimeout = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, IncomingMigration> _incoming = new();
 
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
@@ -20,12 +22,12 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
         try
         {
             registry.Shadow.Register(target);
-            events = target.Qmp.Listen("MIGRATION");
+            events = target.Monitor.Listen(QemuEvents.Migration);
             _incoming[request.JobId] = new IncomingMigration(target, events);
-            await target.Qmp.ExecuteAsync("migrate-set-capabilities",
-                new { Capabilities = MigrationCapabilities.For(request.IgnoreShared) }, cancellationToken).ConfigureAwait(false);
+            await target.Monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(request.IgnoreShared),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
             var uri = "unix:" + target.Paths.MigrationSocket;
-            await target.Qmp.ExecuteAsync("migrate-incoming", new { Uri = uri }, cancellationToken).ConfigureAwait(false);
+            await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
             return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion);
         }
@@ -53,7 +55,7 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
         var target = incoming.Target;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(FinishTimeout);
-        var arrived = incoming.MigrationEvents.WaitForAsync(e => MigrationCapabilities.IsTerminal(StatusOf(e)), timeout.Token);
+        var arrived = incoming.MigrationEvents.WaitForAsync(e => QemuEvents.MigrationStatusOf(e).IsTerminal(), timeout.Token);
         var exited = target.Exit?.Exited ?? Task.Delay(Timeout.Infinite, timeout.Token);
         if (await Task.WhenAny(arrived, exited).ConfigureAwait(false) != arrived)
             throw new MigrationException(MigrationPhase.Finish,
@@ -68,12 +70,34 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             throw new MigrationException(MigrationPhase.Finish,
                 $"target QEMU (pid {target.Pid}) did not report the incoming migration: {e.Message}; {QemuLog.Tail(target.Paths.QemuLog)}");
         }
-        var status = StatusOf(arrival);
-        if (status != "completed")
+        var status = QemuEvents.MigrationStatusOf(arrival);
+        if (status != MigrationStatus.Completed)
             throw new MigrationException(MigrationPhase.Finish,
-                $"target QEMU (pid {target.Pid}) reports incoming migration {status}: {QemuLog.Tail(target.Paths.QemuLog)}");
-        var runState = await target.QueryStatusAsync(timeout.Token).ConfigureAwait(false);
+                $"target QEMU (pid {target.Pid}) reports incoming migration {status.ToString().ToLowerInvariant()}: {QemuLog.Tail(target.Paths.QemuLog)}");
+        var runState = await target.Monitor.QueryStatusAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
         return new FinishResult(target.Pid, target.QemuVersion, runState);
+    }
+
+    public async Task<string?> VerifyTargetAsync(string jobId, bool guestRan, CancellationToken cancellationToken)
+    {
+        var target = Find(jobId).Target;
+        if (target.HasExited)
+            return $"target QEMU (pid {target.Pid}) has exited: {QemuLog.Tail(target.Paths.QemuLog)}";
+        RunState state;
+        try
+        {
+            state = await target.Monitor.QueryStatusAsync(VerifyTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or QmpTimeoutException or IOException
+                                      || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return target.HasExited
+                ? $"target QEMU (pid {target.Pid}) has exited: {QemuLog.Tail(target.Paths.QemuLog)}"
+                : $"target QEMU (pid {target.Pid}) does not answer query-status: {e.Message}";
+        }
+        return state == RunState.Running || (!guestRan && state == RunState.Paused)
+            ? null
+            : $"target QEMU (pid {target.Pid}) is in state {state.ToQapiString()}, not running the guest";
     }
 
     public Task CommitAsync(string jobId)
@@ -114,9 +138,6 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
         _incoming.TryGetValue(jobId, out var incoming)
             ? incoming
             : throw new InvalidOperationException($"no incoming migration for job {jobId}");
-
-    private static string? StatusOf(QmpEvent e) =>
-        e.Data.TryGetProperty("status", out var status) ? status.GetString() : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: target for {DomainName} ready, instance {InstanceId} pid {Pid} QEMU {QemuVersion}")]
     private partial void LogPrepared(string jobId, string domainName, string instanceId, int pid, string qemuVersion);

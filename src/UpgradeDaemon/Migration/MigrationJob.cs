@@ -103,10 +103,13 @@ public sealed class MigrationJob
         Raise("DowntimeMs", "TotalMs");
     }
 
+    /// <summary>Ends the job once; a later call changes nothing (the first outcome is the true one).</summary>
     internal void End(MigrationJobState state, string? error)
     {
         lock (_gate)
         {
+            if (State != MigrationJobState.Running || _done.Task.IsCompleted)
+                return;
             State = state;
             Error = error;
             FinishedAt = DateTimeOffset.UtcNow;

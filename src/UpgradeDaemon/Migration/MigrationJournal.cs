@@ -44,24 +44,79 @@ public sealed class MigrationJournal(string stateDirectory)
         }
     }
 
-    public IReadOnlyList<MigrationJournalRecord> ReadAll()
+    public IReadOnlyList<MigrationJournalRecord> ReadAll() => Scan().Records;
+
+    /// <summary>
+    /// Reads every record. A file that is not a valid record (empty, not JSON, no id, a phase or state out of range)
+    /// is never silently skipped and never stops the daemon: it is renamed to <c>*.bad</c>, so it is looked at once,
+    /// and returned by name so the caller reports it. The domain it spoke for is then decided by QEMU's own state.
+    /// </summary>
+    public MigrationJournalScan Scan()
     {
         if (!System.IO.Directory.Exists(Directory))
-            return [];
+            return new MigrationJournalScan([], []);
         var records = new List<MigrationJournalRecord>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        var rejected = new List<MigrationJournalRejection>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json").Order(StringComparer.Ordinal).ToList())
         {
+            string? problem;
+            MigrationJournalRecord? record = null;
             try
             {
-                var record = JsonSerializer.Deserialize<MigrationJournalRecord>(File.ReadAllBytes(file), Options);
-                if (record is not null)
-                    records.Add(record);
+                var bytes = File.ReadAllBytes(file);
+                record = bytes.Length == 0 ? null : JsonSerializer.Deserialize<MigrationJournalRecord>(bytes, Options);
+                problem = bytes.Length == 0 ? "the file is empty" : Validate(record, Path.GetFileNameWithoutExtension(file));
             }
-            catch (Exception e) when (e is JsonException or IOException)
+            catch (JsonException e)
             {
-                // A torn file cannot exist (atomic writes); an unreadable one is skipped, not fatal.
+                problem = $"not a journal record: {e.Message}";
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                problem = $"cannot read: {e.Message}";
+            }
+            if (problem is null)
+                records.Add(record!);
+            else
+                rejected.Add(new MigrationJournalRejection(file, problem, SetAside(file)));
         }
-        return records.OrderBy(r => r.StartedAt).ToList();
+        return new MigrationJournalScan(records.OrderBy(r => r.StartedAt).ToList(), rejected);
+    }
+
+    /// <returns>null for a usable record, otherwise every reason it is not, naming the fields.</returns>
+    private static string? Validate(MigrationJournalRecord? record, string fileId)
+    {
+        if (record is null)
+            return "the file holds null";
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(record.Id))
+            errors.Add("id is missing");
+        else if (record.Id != fileId)
+            errors.Add($"id '{record.Id}' does not match the file name");
+        if (string.IsNullOrWhiteSpace(record.Domain))
+            errors.Add("domain is missing");
+        if (record.Uuid == Guid.Empty)
+            errors.Add("uuid is missing");
+        if (!Enum.IsDefined(record.Phase))
+            errors.Add($"phase {(int)record.Phase} is not a phase");
+        if (!Enum.IsDefined(record.State))
+            errors.Add($"state {(int)record.State} is not a job state");
+        if (!Enum.IsDefined(record.Kind))
+            errors.Add($"kind {(int)record.Kind} is not a migration kind");
+        return errors.Count == 0 ? null : string.Join("; ", errors);
+    }
+
+    private static string? SetAside(string file)
+    {
+        var bad = file + ".bad";
+        try
+        {
+            File.Move(file, bad, overwrite: true);
+            return bad;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -1,64 +1,170 @@
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>
-/// Resolves, after a daemon restart, every job the journal shows as running, in the manner of libvirt's
-/// qemuProcessRecoverMigration: QEMU is asked first (its migration status is the truth, not our journal),
-/// then one exhaustive switch over the journaled phase. Outcome: exactly one instance per domain, the one
-/// holding the newest guest state; a source the migration paused is resumed when the target never ran.
-/// Runs after <see cref="InstanceAdopter"/> has re-attached every live QEMU.
+/// Decides, after a daemon restart, which instance of each domain holds the guest, and acts on it: the one owner of
+/// that question. For every domain with instances found or a job the journal shows as running, it observes each
+/// instance (QEMU's run state and migration status), asks <see cref="RecoveryPlanner.Decide"/>, then kills, keeps,
+/// resumes and ends the job as decided. Exactly one instance per domain is registered, through the registry (which
+/// raises every change). Runs after <see cref="InstanceAdopter"/> found and connected every live QEMU.
 /// </summary>
 public sealed partial class MigrationRecovery(DomainRegistry registry, MigrationJournal journal, MigrationService jobs,
-    MigrationSrc src, MigrationDst dst, ILogger<MigrationRecovery> logger)
+    ILogger<MigrationRecovery> logger)
 {
-    private static readonly TimeSpan CancelTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
-    private enum Resolution
+    public async Task<RecoveryReport> RecoverAsync(AdoptedInstances adopted, CancellationToken cancellationToken)
     {
-        /// <summary>The target never got the whole guest: kill it, let the source run.</summary>
-        RollBack,
+        var scan = journal.Scan();
+        foreach (var bad in scan.Rejected)
+            LogJournalRejected(bad.File, bad.Reason, bad.SetAsideAs ?? "(could not be renamed)");
+        LoadHistory(scan.Records.Where(r => r.State != MigrationJobState.Running));
 
-        /// <summary>The target holds the newest state: promote it, end the source.</summary>
-        Commit,
+        var running = scan.Records.Where(r => r.State == MigrationJobState.Running)
+            .GroupBy(r => r.Uuid)
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(r => r.StartedAt).ToList());
+        var uuids = adopted.Live.Select(i => i.Definition.Uuid)
+            .Concat(adopted.Gone.Select(r => r.Uuid))
+            .Concat(adopted.Unreachable.Select(r => r.Uuid))
+            .Concat(running.Keys)
+            .Distinct()
+            .ToList();
+        var kept = 0;
+        var killed = 0;
+        var crashed = new List<string>();
+        var recovered = new List<MigrationJob>();
+        foreach (var uuid in uuids)
+        {
+            var records = running.GetValueOrDefault(uuid) ?? [];
+            var record = records.FirstOrDefault();
+            var domain = registry.FindByUuid(uuid);
+            // Only one job can run on a domain: an older record still "running" lost its daemon before it could end.
+            foreach (var stale in records.Skip(1))
+                recovered.Add(EndJob(domain, stale, MigrationJobState.Failed, $"daemon restarted in phase {stale.Phase}; superseded by job {record!.Id}"));
+            var instances = adopted.Live.Where(i => i.Definition.Uuid == uuid).ToList();
+            if (domain is null || domain.DefinitionError is not null)
+            {
+                // The journal names a domain that is not defined (or whose definition is unreadable): its instances,
+                // if any, were kept as found by the adopter; the job can only be reported.
+                if (record is not null)
+                    recovered.Add(EndJob(domain, record, MigrationJobState.Failed,
+                        $"daemon restarted in phase {record.Phase}; domain {record.Domain} ({uuid}) has no readable definition, its QEMUs were left as found"));
+                continue;
+            }
 
-        /// <summary>No instance holds the guest any more.</summary>
-        Lost,
+            var (input, decision) = await DecideAsync(record, instances, adopted, uuid, cancellationToken).ConfigureAwait(false);
+            LogDecided(domain.Name, input.ToString(), decision.ToString());
+            var notResumed = await ApplyAsync(domain, decision, instances).ConfigureAwait(false);
+            kept += decision.Keep is null ? 0 : 1;
+            killed += decision.Kill.Count;
+            if (decision.State == DomainState.Crashed)
+                crashed.Add(domain.Name);
+            if (record is not null)
+            {
+                var (state, error) = JobEnd(record, decision, notResumed);
+                var job = EndJob(domain, record, state, error);
+                recovered.Add(job);
+                LogRecovered(record.Id, record.Domain, record.Phase, decision.Outcome, error ?? "completed");
+            }
+        }
+        return new RecoveryReport(kept, killed, crashed, recovered, scan.Rejected);
     }
 
-    public async Task<IReadOnlyList<MigrationJob>> RecoverAsync(CancellationToken cancellationToken)
+    /// <summary>Observe, decide; while a stream still flows, cancel it, wait, and decide again on what is left.</summary>
+    private async Task<(RecoveryInput, RecoveryDecision)> DecideAsync(MigrationJournalRecord? record, IReadOnlyList<DomainInstance> instances,
+        AdoptedInstances adopted, Guid uuid, CancellationToken cancellationToken)
     {
-        var records = journal.ReadAll();
-        LoadHistory(records.Where(r => r.State != MigrationJobState.Running));
-        var recovered = new List<MigrationJob>();
-        foreach (var record in records.Where(r => r.State == MigrationJobState.Running))
+        var settled = false;
+        while (true)
         {
-            var domain = registry.FindByUuid(record.Uuid);
-            var source = domain?.Active is { } a && (a.InstanceId == record.SourceInstanceId || record.SourceInstanceId is null) ? a : null;
-            var target = domain is null ? null : registry.Shadow.Find(domain.Name) is { } t && t.InstanceId == record.TargetInstanceId ? t : null;
-            var resolution = await ResolveAsync(record, source, target, cancellationToken).ConfigureAwait(false);
-            var job = new MigrationJob(record.Id, record.Domain, record.Uuid, record.Kind, new MigrationOptions(), record.StartedAt, record.Phase);
-            var (state, error) = await ApplyAsync(resolution, record, domain, source, target).ConfigureAwait(false);
-            if (record.Stats is not null)
-                job.SetStats(record.Stats);
-            job.End(state, error);
-            TryJournal(record with { State = state, Error = error });
-            jobs.AddRecovered(job);
-            if (domain is not null)
-                domain.LastJob = job;
-            recovered.Add(job);
-            LogRecovered(record.Id, record.Domain, record.Phase, resolution.ToString(), error ?? "completed");
+            var observed = new List<ObservedInstance>();
+            foreach (var instance in instances)
+                observed.Add(await ObserveAsync(instance, cancellationToken).ConfigureAwait(false));
+            observed.AddRange(adopted.Gone.Where(r => r.Uuid == uuid)
+                .Select(r => new ObservedInstance(r.InstanceId, InstanceLiveness.Gone, QemuRunState.Paused, QemuMigrationStatus.None, r.Role)));
+            observed.AddRange(adopted.Unreachable.Where(r => r.Uuid == uuid)
+                .Select(r => new ObservedInstance(r.InstanceId, InstanceLiveness.Deaf, QemuRunState.Paused, QemuMigrationStatus.None, r.Role)));
+            var input = new RecoveryInput(record?.Phase, record?.SourceInstanceId, record?.TargetInstanceId,
+                record?.SourceWasRunning ?? false, settled, observed);
+            var decision = RecoveryPlanner.Decide(input);
+            if (decision.Action == RecoveryAction.Resolve)
+                return (input, decision);
+            LogSettling(instances[0].Definition.Name, decision.Reason);
+            await SettleAsync(instances, cancellationToken).ConfigureAwait(false);
+            settled = true;
         }
+    }
 
-        // An incoming instance no running job accounts for can hold nothing newer than its source: remove it.
-        foreach (var orphan in registry.Shadow.List())
+    /// <returns>null, or why the kept instance could not be resumed.</returns>
+    private async Task<string?> ApplyAsync(Domain domain, RecoveryDecision decision, IReadOnlyList<DomainInstance> instances)
+    {
+        foreach (var id in decision.Kill)
+            await KillAsync(instances.Single(i => i.InstanceId == id)).ConfigureAwait(false);
+        // Undecided: an instance that may hold the guest is neither kept nor killed. It runs on, unwatched and reported.
+        foreach (var untouched in instances.Where(i => i.InstanceId != decision.Keep && !decision.Kill.Contains(i.InstanceId)))
         {
-            await dst.DiscardAsync(orphan).ConfigureAwait(false);
-            LogOrphanRemoved(orphan.Definition.Name, orphan.Pid);
+            LogLeftRunning(domain.Name, untouched.InstanceId, untouched.Pid, decision.Reason);
+            await untouched.DetachAsync().ConfigureAwait(false);
         }
-        return recovered;
+        if (decision.Keep is null)
+        {
+            if (domain.Active is null)
+                registry.SetState(domain, decision.State);
+            return null;
+        }
+        var keeper = instances.Single(i => i.InstanceId == decision.Keep);
+        var state = decision.State;
+        string? notResumed = null;
+        if (decision.Resume)
+        {
+            notResumed = await ResumeAsync(keeper).ConfigureAwait(false);
+            if (notResumed is not null)
+                state = DomainState.Paused;
+        }
+        // The file follows the decision, never the other way round.
+        if (keeper.Record.Role != InstanceRole.Active)
+        {
+            try
+            {
+                keeper.SaveRecord(keeper.Record with { Role = InstanceRole.Active });
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogRecordNotSaved(domain.Name, keeper.InstanceId, e.Message);
+            }
+        }
+        registry.SetActive(domain, keeper, state);
+        LogAdopted(domain.Name, keeper.InstanceId, keeper.Pid, state);
+        return notResumed;
+    }
+
+    private static (MigrationJobState, string?) JobEnd(MigrationJournalRecord record, RecoveryDecision decision, string? notResumed)
+    {
+        var prefix = $"daemon restarted in phase {record.Phase}; ";
+        var suffix = notResumed is null ? "" : $"; but the guest did not resume: {notResumed}";
+        return decision.Outcome switch
+        {
+            RecoveryOutcome.Completed when notResumed is null => (MigrationJobState.Completed, null),
+            _ => (MigrationJobState.Failed, prefix + decision.Reason + suffix),
+        };
+    }
+
+    private MigrationJob EndJob(Domain? domain, MigrationJournalRecord record, MigrationJobState state, string? error)
+    {
+        var job = new MigrationJob(record.Id, record.Domain, record.Uuid, record.Kind, new MigrationOptions(), record.StartedAt, record.Phase);
+        if (record.Stats is not null)
+            job.SetStats(record.Stats);
+        job.End(state, error);
+        TryJournal(record with { State = state, Error = error });
+        jobs.AddRecovered(job);
+        if (domain is not null)
+            registry.SetLastJob(domain, job);
+        return job;
     }
 
     /// <summary>Ended jobs from the journal, so jobs and status still show recent migrations after a restart.</summary>
@@ -72,120 +178,123 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             job.End(record.State, record.Error);
             jobs.AddRecovered(job);
             if (registry.FindByUuid(record.Uuid) is { } domain)
-                domain.LastJob = job;
+                registry.SetLastJob(domain, job);
         }
     }
 
-    private async Task<Resolution> ResolveAsync(MigrationJournalRecord record, DomainInstance? source, DomainInstance? target,
-        CancellationToken cancellationToken)
+    private async Task<ObservedInstance> ObserveAsync(DomainInstance instance, CancellationToken cancellationToken)
     {
-        var targetHasGuest = target is not null && await MigrationStatusAsync(target).ConfigureAwait(false) == "completed";
-        switch (record.Phase)
-        {
-            case MigrationPhase.Begin:
-                // Nothing was started: at most capabilities were set on the source.
-                return source is null ? Resolution.Lost : Resolution.RollBack;
-
-            case MigrationPhase.Prepare:
-                // A target may have been spawned but never received a byte: the source is the guest.
-                return source is null ? Resolution.Lost : Resolution.RollBack;
-
-            case MigrationPhase.Perform:
-                // The stream may still be flowing, or have completed without us: QEMU on the source decides.
-                if (source is null)
-                    return targetHasGuest ? Resolution.Commit : Resolution.Lost;
-                var status = await MigrationStatusAsync(source).ConfigureAwait(false);
-                if (status is "setup" or "active" or "device" or "pre-switchover" or "cancelling")
-                    status = await CancelAndWaitAsync(source, cancellationToken).ConfigureAwait(false);
-                if (status == "completed")
-                {
-                    // Sent in full. If the target also loaded it, the target is newest; otherwise the source still is.
-                    targetHasGuest = target is not null && await MigrationStatusAsync(target).ConfigureAwait(false) == "completed";
-                    return targetHasGuest ? Resolution.Commit : Resolution.RollBack;
-                }
-                return Resolution.RollBack;
-
-            case MigrationPhase.Finish:
-                // The source sent everything; a target that loaded it may already run the guest, so it wins.
-                if (targetHasGuest)
-                    return Resolution.Commit;
-                return source is null ? Resolution.Lost : Resolution.RollBack;
-
-            case MigrationPhase.Confirm:
-                // The commit was journaled: the target is the domain now, whatever happened to the source.
-                return targetHasGuest || (target is not null && domainActiveIs(target)) ? Resolution.Commit : Resolution.Lost;
-
-            default:
-                throw new InvalidOperationException($"journal of job {record.Id} has unknown phase {record.Phase}");
-        }
-
-        bool domainActiveIs(DomainInstance instance) => registry.Find(instance.Definition.Name)?.Active == instance;
-    }
-
-    private async Task<(MigrationJobState, string?)> ApplyAsync(Resolution resolution, MigrationJournalRecord record, Domain? domain,
-        DomainInstance? source, DomainInstance? target)
-    {
-        switch (resolution)
-        {
-            case Resolution.Commit:
-                // The same two steps as a live Confirm.
-                if (domain is not null && target is not null && registry.Shadow.Find(domain.Name) == target)
-                    dst.Promote(target);
-                if (source is not null)
-                    await src.ConfirmAsync(source).ConfigureAwait(false);
-                return (MigrationJobState.Completed, null);
-
-            case Resolution.RollBack:
-                // The same two steps as a live rollback.
-                if (target is not null)
-                    await dst.DiscardAsync(target).ConfigureAwait(false);
-                var notResumed = source is null ? null : await src.RecoverAsync(source, record.SourceWasRunning).ConfigureAwait(false);
-                return notResumed is null
-                    ? (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, the guest runs on the source")
-                    : (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; rolled back, but the source did not resume: {notResumed}");
-
-            case Resolution.Lost:
-                if (domain is not null && domain.Active is null)
-                    registry.SetState(domain, DomainState.Crashed);
-                return (MigrationJobState.Failed, $"daemon restarted in phase {record.Phase}; no QEMU instance holds the guest any more");
-
-            default:
-                throw new InvalidOperationException(resolution.ToString());
-        }
-    }
-
-    private static async Task<string> CancelAndWaitAsync(DomainInstance source, CancellationToken cancellationToken)
-    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(QueryTimeout);
         try
         {
-            await source.Qmp.ExecuteAsync("migrate_cancel", null, cancellationToken).ConfigureAwait(false);
+            var run = Classify(await instance.Monitor.QueryStatusAsync(cancellationToken: timeout.Token).ConfigureAwait(false));
+            var migration = Classify((await instance.Monitor.QueryMigrateAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Status);
+            return new ObservedInstance(instance.InstanceId, InstanceLiveness.Answering, run, migration, instance.Record.Role);
         }
-        catch (QmpExecuteException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException
+                                      || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            var liveness = instance.HasExited ? InstanceLiveness.Gone : InstanceLiveness.Deaf;
+            LogNotAnswering(instance.Definition.Name, instance.InstanceId, instance.Pid, liveness, e.Message);
+            return new ObservedInstance(instance.InstanceId, liveness, QemuRunState.Paused, QemuMigrationStatus.None, instance.Record.Role);
         }
-        var deadline = DateTime.UtcNow + CancelTimeout;
-        while (DateTime.UtcNow < deadline)
+    }
+
+    /// <summary>Cancels every outgoing stream (a no-op on a target) and waits until no instance reports one in flight.</summary>
+    private static async Task SettleAsync(IReadOnlyList<DomainInstance> instances, CancellationToken cancellationToken)
+    {
+        foreach (var instance in instances.Where(i => !i.HasExited))
+            await TryMigrateCancelAsync(instance).ConfigureAwait(false);
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(SettleTimeout.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (TimeProvider.System.GetTimestamp() < deadline)
         {
-            var status = await MigrationStatusAsync(source).ConfigureAwait(false);
-            if (MigrationCapabilities.IsTerminal(status) || status is "none" or "unknown")
-                return status;
+            var flowing = false;
+            foreach (var instance in instances.Where(i => !i.HasExited))
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(QueryTimeout);
+                    flowing |= Classify((await instance.Monitor.QueryMigrateAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Status)
+                               == QemuMigrationStatus.InFlight;
+                }
+                catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException
+                                              || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    // Observed again (gone or deaf) right after.
+                }
+            }
+            if (!flowing)
+                return;
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
-        return "unknown";
     }
 
-    private static async Task<string> MigrationStatusAsync(DomainInstance instance)
+    private async Task KillAsync(DomainInstance instance)
     {
         try
         {
-            var info = await instance.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
-            return info.Status ?? "none";
+            await instance.KillAsync().ConfigureAwait(false);
+            instance.RemoveRuntimeDirectory();
+            LogKilled(instance.Definition.Name, instance.InstanceId, instance.Pid);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return "unknown";
+            LogKillFailed(instance.Definition.Name, instance.InstanceId, instance.Pid, e.Message);
+        }
+        await instance.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <returns>null, or why cont failed.</returns>
+    private async Task<string?> ResumeAsync(DomainInstance instance)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(QueryTimeout);
+            await instance.Monitor.ContAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            LogResumed(instance.Definition.Name, instance.InstanceId, instance.Pid);
+            return null;
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or IOException or OperationCanceledException)
+        {
+            return e.Message;
         }
     }
+
+    private static async Task TryMigrateCancelAsync(DomainInstance instance)
+    {
+        try
+        {
+            await instance.Monitor.MigrateCancelAsync(QueryTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or IOException or OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>QEMU's run state as the recovery planner weighs it.</summary>
+    internal static QemuRunState Classify(RunState state) => state switch
+    {
+        RunState.Running => QemuRunState.Running,
+        RunState.Inmigrate => QemuRunState.Inmigrate,
+        RunState.Postmigrate => QemuRunState.Postmigrate,
+        RunState.FinishMigrate => QemuRunState.FinishMigrate,
+        // paused, suspended, io-error, shutdown, guest-panicked, internal-error, prelaunch, watchdog, debug, unknown:
+        // stopped, and still holding whatever guest it has.
+        _ => QemuRunState.Paused,
+    };
+
+    /// <summary>QEMU's migration status as the recovery planner weighs it.</summary>
+    internal static QemuMigrationStatus Classify(MigrationStatus status) => status switch
+    {
+        MigrationStatus.None => QemuMigrationStatus.None,
+        MigrationStatus.Completed => QemuMigrationStatus.Completed,
+        MigrationStatus.Failed => QemuMigrationStatus.Failed,
+        MigrationStatus.Cancelled => QemuMigrationStatus.Cancelled,
+        // setup, active, device, pre-switchover, cancelling, wait-unplug, postcopy-*, colo, unknown: a stream may still flow.
+        _ => QemuMigrationStatus.InFlight,
+    };
 
     private void TryJournal(MigrationJournalRecord record)
     {
@@ -193,17 +302,44 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
         {
             journal.Write(record);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             LogJournalFailed(record.Id, e.Message);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} was in {Phase} when the daemon stopped; resolved by {Resolution}: {Outcome}")]
-    private partial void LogRecovered(string jobId, string domainName, MigrationPhase phase, string resolution, string outcome);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} was in {Phase} when the daemon stopped; resolved {Outcome}: {Result}")]
+    private partial void LogRecovered(string jobId, string domainName, MigrationPhase phase, RecoveryOutcome outcome, string result);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: incoming instance (pid {Pid}) without a job removed")]
-    private partial void LogOrphanRemoved(string domainName, int pid);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName}: {Input} => {Decision}")]
+    private partial void LogDecided(string domainName, string input, string decision);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: {Reason}")]
+    private partial void LogSettling(string domainName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adopted {DomainName}: instance {InstanceId}, pid {Pid}, state {State}")]
+    private partial void LogAdopted(string domainName, string instanceId, int pid, DomainState state);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) holds no newer guest; killed and removed")]
+    private partial void LogKilled(string domainName, string instanceId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) could not be killed: {Reason}")]
+    private partial void LogKillFailed(string domainName, string instanceId, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) left running, not adopted: {Reason}")]
+    private partial void LogLeftRunning(string domainName, string instanceId, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) resumed")]
+    private partial void LogResumed(string domainName, string instanceId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) did not answer ({Liveness}): {Reason}")]
+    private partial void LogNotAnswering(string domainName, string instanceId, int pid, InstanceLiveness liveness, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: instance.json of {InstanceId} not rewritten: {Reason}")]
+    private partial void LogRecordNotSaved(string domainName, string instanceId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Journal file {File} set aside as {SetAsideAs}: {Reason}")]
+    private partial void LogJournalRejected(string file, string reason, string setAsideAs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);

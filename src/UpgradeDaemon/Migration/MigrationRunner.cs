@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -10,8 +12,11 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 /// resumed. From Confirm on the target holds the newest guest state, so nothing rolls back any more.
 /// </summary>
 public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestination dst, MigrationJournal journal,
-    IMigrationPhaseGate gate, ILogger<MigrationRunner> logger)
+    IMigrationPhaseGate gate, DomainRegistry registry, ILogger<MigrationRunner> logger)
 {
+    /// <summary>How long a rollback waits for a QEMU to answer before it gives up on it and ends the job.</summary>
+    public static readonly TimeSpan RollbackTimeout = TimeSpan.FromSeconds(15);
+
     public async Task RunAsync(Domain domain, MigrationJob job)
     {
         var record = new MigrationJournalRecord
@@ -28,11 +33,14 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             SourcePid = domain.Active?.Pid ?? 0,
             SourceWasRunning = domain.State == DomainState.Running,
         };
+        var targetExited = Task.CompletedTask;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken);
         deadline.CancelAfter(job.Options.Timeout);
         var token = deadline.Token;
         BeginResult? begin = null;
         PrepareResult? prepared = null;
+        // Set once the target is the domain's instance: from there on nothing rolls back to the source.
+        var promoted = new StrongBox<bool>();
         try
         {
             record = await EnterAsync(job, record, MigrationPhase.Begin, token).ConfigureAwait(false);
@@ -51,7 +59,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
-            var targetExited = dst.WhenTargetExits(job.Id);
+            targetExited = dst.WhenTargetExits(job.Id);
             var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
 
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
@@ -74,10 +82,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             job.SetStats(stats);
             record = record with { Stats = stats };
 
-            // The commit point. Journaled first, so a crash from here on is resolved towards the target.
+            // The commit point. Journaled first, so a crash from here on is resolved towards a target that still runs.
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
-            await dst.CommitAsync(job.Id).ConfigureAwait(false);
-            await ConfirmSourceAsync(job, begin.Source).ConfigureAwait(false);
+            await ConfirmAsync(domain, job, begin, targetExited, promoted).ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);
@@ -88,12 +95,71 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 ? MigrationJobState.Cancelled
                 : MigrationJobState.Failed;
             var error = Describe(e, job, deadline.IsCancellationRequested && !job.CancellationToken.IsCancellationRequested);
-            if (job.Phase < MigrationPhase.Confirm)
-                await RollbackAsync(job, begin, prepared).ConfigureAwait(false);
+            if (!promoted.Value)
+                error += await RollbackAsync(job, begin, prepared).ConfigureAwait(false);
             TryJournal(record with { State = state, Error = error });
             LogEnded(job.Id, job.DomainName, state, job.Phase, error);
             job.End(state, error);
         }
+    }
+
+    /// <summary>
+    /// Confirm, step by step. The source may only go once the target is known to run the guest: if the target died
+    /// after the switch-over, the stopped source (postmigrate) still holds the guest, and the job rolls back to it.
+    /// Once the target is promoted nothing rolls back; a target that ends before the source is gone fails the job,
+    /// which never reports success for a guest no QEMU runs.
+    /// </summary>
+    private async Task ConfirmAsync(Domain domain, MigrationJob job, BeginResult begin, Task targetExited, StrongBox<bool> promoted)
+    {
+        var notRunning = await dst.VerifyTargetAsync(job.Id, begin.SourceWasRunning, CancellationToken.None).ConfigureAwait(false);
+        if (notRunning is not null)
+            throw new MigrationException(MigrationPhase.Confirm, $"{notRunning}; the guest stays on the source");
+        await ReachedAsync(job, ConfirmStep.TargetVerified).ConfigureAwait(false);
+
+        promoted.Value = true;
+        await dst.CommitAsync(job.Id).ConfigureAwait(false);
+        await ReachedAsync(job, ConfirmStep.TargetPromoted).ConfigureAwait(false);
+
+        if (targetExited.IsCompleted)
+            await ReinstateSourceAsync(domain, job, begin).ConfigureAwait(false);
+        await ConfirmSourceAsync(job, begin.Source).ConfigureAwait(false);
+        if (targetExited.IsCompleted)
+            throw new MigrationException(MigrationPhase.Confirm, "the target QEMU exited during Confirm: no QEMU runs the guest any more");
+    }
+
+    private ValueTask ReachedAsync(MigrationJob job, ConfirmStep step)
+    {
+        LogConfirmStep(job.Id, job.DomainName, step);
+        return gate.OnConfirmStepAsync(job, step);
+    }
+
+    /// <summary>
+    /// The target was promoted but died before the source was told to quit: the source's stopped copy is the only one
+    /// left. It becomes the domain's instance again and resumes; the job fails. Never two QEMUs, never none.
+    /// </summary>
+    private async Task ReinstateSourceAsync(Domain domain, MigrationJob job, BeginResult begin)
+    {
+        var deadTarget = domain.Active;
+        registry.SetActive(domain, begin.Source, begin.SourceWasRunning ? DomainState.Running : DomainState.Paused);
+        try
+        {
+            begin.Source.SaveRecord(begin.Source.Record with { Role = InstanceRole.Active });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogJournalFailed(job.Id, e.Message);
+        }
+        if (deadTarget is not null && deadTarget != begin.Source)
+        {
+            deadTarget.RemoveRuntimeDirectory();
+            await deadTarget.DisposeAsync().ConfigureAwait(false);
+        }
+        using var timeout = new CancellationTokenSource(RollbackTimeout);
+        var notResumed = await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false);
+        if (notResumed is not null)
+            registry.SetState(domain, DomainState.Paused);
+        throw new MigrationException(MigrationPhase.Confirm, "the target QEMU exited right after it was promoted; the guest "
+            + (notResumed is null ? "resumed on the source" : $"stays on the source, which did not resume: {notResumed}"));
     }
 
     /// <param name="cancellationToken">The job's token before the switch; none from Finish on, where nothing may stop the commit.</param>
@@ -109,32 +175,60 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     }
 
     /// <summary>The figures are a report, not the migration: failing to read them never fails a switched guest.</summary>
-    private async Task<QemuMigrationInfo> ReadFiguresAsync(MigrationJob job, PerformResult performed)
+    private async Task<MigrationInfo> ReadFiguresAsync(MigrationJob job, PerformResult performed)
     {
         try
         {
             return await performed.FinalFigures.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
         {
             LogFiguresLost(job.Id, job.DomainName, e.Message);
-            return new QemuMigrationInfo();
+            return new MigrationInfo();
         }
     }
 
-    private async Task RollbackAsync(MigrationJob job, BeginResult? begin, PrepareResult? prepared)
+    /// <summary>
+    /// Before the promote: kill the target, resume the source. Whatever fails in here (a QEMU that does not answer, a
+    /// kill that fails) is part of the job's error, never a reason for the job not to end.
+    /// </summary>
+    /// <returns>"" when the rollback went through; otherwise "; rollback incomplete: WHY".</returns>
+    private async Task<string> RollbackAsync(MigrationJob job, BeginResult? begin, PrepareResult? prepared)
     {
-        if (prepared is not null || job.Phase >= MigrationPhase.Prepare)
-            await dst.AbortAsync(job.Id).ConfigureAwait(false);
+        var problems = new List<string>();
+        try
+        {
+            if (prepared is not null || job.Phase >= MigrationPhase.Prepare)
+                await dst.AbortAsync(job.Id).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            problems.Add($"the target was not removed: {e.Message}");
+        }
         if (begin is not null)
-            await src.RecoverAsync(begin.Source, begin.SourceWasRunning).ConfigureAwait(false);
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(RollbackTimeout);
+                if (await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false) is { } notResumed)
+                    problems.Add($"the source did not resume: {notResumed}");
+            }
+            catch (Exception e)
+            {
+                problems.Add($"the source did not resume: {e.Message}");
+            }
+        }
+        if (problems.Count == 0)
+            return "";
+        LogRollbackFailed(job.Id, job.DomainName, string.Join("; ", problems));
+        return "; rollback incomplete: " + string.Join("; ", problems);
     }
 
     private async Task ConfirmSourceAsync(MigrationJob job, DomainInstance source)
     {
         try
         {
-            await src.ConfirmAsync(source).ConfigureAwait(false);
+            await src.ConfirmAsync(source, step => ReachedAsync(job, step)).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -167,6 +261,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
     private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} Confirm step {Step} done")]
+    private partial void LogConfirmStep(string jobId, string domainName, ConfirmStep step);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} switched, but QEMU's figures could not be read: {Reason}")]
     private partial void LogFiguresLost(string jobId, string domainName, string reason);
 
@@ -178,6 +275,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName} runs on the target, but the source (pid {Pid}) was not removed: {Reason}")]
     private partial void LogSourceNotRemoved(string jobId, string domainName, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName} rollback incomplete: {Reason}")]
+    private partial void LogRollbackFailed(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);

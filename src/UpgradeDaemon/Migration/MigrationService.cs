@@ -61,10 +61,15 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             {
                 job.End(MigrationJobState.Cancelled, "cancelled while waiting for its turn");
             }
+            catch (Exception e)
+            {
+                // The runner ends every job itself; this is the last guard that a job never stays running forever.
+                job.End(MigrationJobState.Failed, $"{job.Phase}: internal error: {e.Message}");
+            }
             finally
             {
                 TryPrune();
-                registry.EndJob(domain, job);
+                registry.SetJob(domain, null);
                 domain.Lock.Release();
             }
         });

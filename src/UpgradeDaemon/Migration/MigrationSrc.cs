@@ -1,4 +1,5 @@
 using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using Microsoft.Extensions.Logging;
 
@@ -28,7 +29,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         }
         if (!info.CanBuild(definition.Machine))
             throw new MigrationException(MigrationPhase.Begin,
-                $"target binary {binary} (QEMU {info.Version}) cannot build machine type {definition.Machine} of domain {domain.Name}");
+                $"target binary {binary} (QEMU {info.Version}) cannot build machine type {definition.Machine} of domain {domain.Name} (running on QEMU {source.QemuVersion})");
         var ignoreShared = options.IgnoreShared ?? definition.MemoryBacking == MemoryBacking.Shared;
         if (ignoreShared && definition.MemoryBacking != MemoryBacking.Shared)
             throw new MigrationException(MigrationPhase.Begin, "option ignoreShared needs memoryBacking shared");
@@ -41,8 +42,8 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 throw new MigrationException(MigrationPhase.Begin,
                     $"a copy of {definition.MemoryMiB} MiB of private RAM needs that much free memory; {available >> 20} MiB available");
         }
-        var runState = await source.QueryStatusAsync(cancellationToken).ConfigureAwait(false);
-        return new BeginResult(source, binary, info, ignoreShared, runState == "running");
+        var runState = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new BeginResult(source, binary, info, ignoreShared, runState == RunState.Running);
     }
 
     /// <summary>Sends the guest to <paramref name="uri"/>. Returns once the source reports completed; QEMU's figures follow.</summary>
@@ -50,19 +51,19 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     public async Task<PerformResult> PerformAsync(MigrationJob job, BeginResult begin, string uri, Task targetExited,
         CancellationToken cancellationToken)
     {
-        var qmp = begin.Source.Qmp;
-        using var events = qmp.Listen("MIGRATION");
-        await qmp.ExecuteAsync("migrate-set-capabilities", new { Capabilities = MigrationCapabilities.For(begin.IgnoreShared) },
-            cancellationToken).ConfigureAwait(false);
-        await qmp.ExecuteAsync("migrate-set-parameters", new
+        var monitor = begin.Source.Monitor;
+        using var events = monitor.Listen(QemuEvents.Migration);
+        await monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(begin.IgnoreShared), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        await monitor.MigrateSetParametersAsync(new MigrationParameters
         {
             MaxBandwidth = job.Options.MaxBandwidth ?? MigrationOptions.UnlimitedBandwidth,
             DowntimeLimit = (long)(job.Options.DowntimeLimitMs ?? 300),
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         // Subscribed above, before migrate: the completed event cannot slip past.
-        var ended = events.WaitForAsync(e => MigrationCapabilities.IsTerminal(StatusOf(e)), CancellationToken.None);
-        await qmp.ExecuteAsync("migrate", new { Uri = uri }, cancellationToken).ConfigureAwait(false);
+        var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e).IsTerminal(), CancellationToken.None);
+        await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
         var never = Task.Delay(Timeout.Infinite, CancellationToken.None);
@@ -85,23 +86,23 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             else if (first == cancelled)
             {
                 cancelled = never;
-                await TryExecuteAsync(qmp, "migrate_cancel").ConfigureAwait(false);
+                await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
             }
             else if (first == tick && !ended.IsCompleted)
             {
-                await ReportProgressAsync(qmp, job).ConfigureAwait(false);
+                await ReportProgressAsync(monitor, job).ConfigureAwait(false);
             }
         }
 
-        var status = StatusOf(await ended.ConfigureAwait(false));
+        var status = QemuEvents.MigrationStatusOf(await ended.ConfigureAwait(false));
         switch (status)
         {
-            case "completed":
-                return new PerformResult(QueryFinalFiguresAsync(qmp));
-            case "cancelled":
+            case MigrationStatus.Completed:
+                return new PerformResult(QueryFinalFiguresAsync(monitor));
+            case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
             default:
-                var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+                var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
                 var why = targetDied || targetExited.IsCompleted
                     ? "the target QEMU exited during the transfer"
                     : "QEMU reported the migration failed";
@@ -114,85 +115,107 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     /// event may read zeros. Asking again a few ms later gives the real figures. It runs beside Finish (see
     /// <see cref="PerformResult"/>), so it delays neither the guest nor the switch.
     /// </summary>
-    private static async Task<QemuMigrationInfo> QueryFinalFiguresAsync(QmpClient qmp)
+    private static async Task<MigrationInfo> QueryFinalFiguresAsync(QemuMonitor monitor)
     {
-        var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+        var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
         for (var attempt = 0; (info.TotalTime ?? 0) == 0 && attempt < 20; attempt++)
         {
             await Task.Delay(5).ConfigureAwait(false);
-            info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+            info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
         }
         return info;
     }
 
-    /// <summary>Confirm after success: the guest runs on the target, so the source quits and its runtime dir goes.</summary>
-    public async Task ConfirmAsync(DomainInstance source)
+    /// <summary>
+    /// Confirm after success: the guest runs on the (already promoted) target, so the source quits and its runtime dir
+    /// goes. <paramref name="reached"/> is told after each step, where a crash test can stop the daemon.
+    /// </summary>
+    public async Task ConfirmAsync(DomainInstance source, Func<ConfirmStep, ValueTask> reached)
     {
+        await SendQuitAsync(source).ConfigureAwait(false);
+        await reached(ConfirmStep.SourceQuitSent).ConfigureAwait(false);
+        // Waits for the exit, and kills a source that does not quit in time.
         await source.QuitAsync().ConfigureAwait(false);
+        await reached(ConfirmStep.SourceExited).ConfigureAwait(false);
         source.RemoveRuntimeDirectory();
         await source.DisposeAsync().ConfigureAwait(false);
+        await reached(ConfirmStep.SourceDirectoryRemoved).ConfigureAwait(false);
     }
 
     /// <summary>Rollback on the source: the guest's newest state is still here; let it run again if it ran before.</summary>
     /// <returns>null, or why the source could not be resumed.</returns>
-    public async Task<string?> RecoverAsync(DomainInstance source, bool sourceWasRunning)
+    /// <param name="cancellationToken">The rollback's deadline: a QEMU that does not answer must not hold the job forever.</param>
+    public async Task<string?> RecoverAsync(DomainInstance source, bool sourceWasRunning, CancellationToken cancellationToken)
     {
         if (source.HasExited)
             return $"source QEMU (pid {source.Pid}) is gone";
         try
         {
             // A stream still flowing is stopped first, or QEMU could finish it behind the rollback's back.
-            var migration = await source.Qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
-            if (migration.Status is "setup" or "active" or "device" or "pre-switchover")
-                await TryExecuteAsync(source.Qmp, "migrate_cancel").ConfigureAwait(false);
-            var status = await source.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
-            if (sourceWasRunning && status != "running")
+            var migration = await source.Monitor.QueryMigrateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (migration.Status.IsCancellable())
+                await TryCancelMigrationAsync(source.Monitor).ConfigureAwait(false);
+            var status = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (sourceWasRunning && status != RunState.Running)
             {
-                await source.Qmp.ExecuteAsync("cont", null, CancellationToken.None).ConfigureAwait(false);
+                await source.Monitor.ContAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 LogResumed(source.Definition.Name, source.Pid, status);
             }
             return null;
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or IOException
+                                      || (e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
-            LogRecoverFailed(source.Definition.Name, source.Pid, e.Message);
-            return e.Message;
+            var why = e is OperationCanceledException or QmpTimeoutException ? $"source QEMU (pid {source.Pid}) did not answer in time" : e.Message;
+            LogRecoverFailed(source.Definition.Name, source.Pid, why);
+            return why;
         }
     }
 
-    private static async Task ReportProgressAsync(QmpClient qmp, MigrationJob job)
+    /// <summary>The first half of QEMU's quit, alone, so Confirm can tell "quit sent" from "exited".</summary>
+    private static async Task SendQuitAsync(DomainInstance source)
     {
         try
         {
-            var info = await qmp.ExecuteAsync<QemuMigrationInfo>("query-migrate", null, CancellationToken.None).ConfigureAwait(false);
+            await source.Monitor.QuitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpExecuteException or QmpTimeoutException or IOException or OperationCanceledException)
+        {
+            // The process may close the socket before it answers quit; QuitAsync then waits for it (or kills it).
+        }
+    }
+
+    private static async Task ReportProgressAsync(QemuMonitor monitor, MigrationJob job)
+    {
+        try
+        {
+            var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
             if (info.Ram is { } ram)
                 job.ReportProgress(ram.Total, ram.Remaining);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
         {
             // Progress is advisory; the MIGRATION event decides the outcome.
         }
     }
 
-    private static async Task TryExecuteAsync(QmpClient qmp, string command)
+    /// <summary>migrate_cancel, best effort: the MIGRATION event (or the status queried next) tells what happened.</summary>
+    private static async Task TryCancelMigrationAsync(QemuMonitor monitor)
     {
         try
         {
-            await qmp.ExecuteAsync(command, null, CancellationToken.None).ConfigureAwait(false);
+            await monitor.MigrateCancelAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
         {
         }
     }
-
-    private static string? StatusOf(QmpEvent e) =>
-        e.Data.TryGetProperty("status", out var status) ? status.GetString() : null;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: sending {DomainName} to {Uri}")]
     private partial void LogPerforming(string jobId, string domainName, string uri);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: source (pid {Pid}) resumed after rollback from state {RunState}")]
-    private partial void LogResumed(string domainName, int pid, string runState);
+    private partial void LogResumed(string domainName, int pid, RunState runState);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: cannot resume source (pid {Pid}): {Reason}")]
     private partial void LogRecoverFailed(string domainName, int pid, string reason);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LocalMigrate.Interop.Qmp;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Hosting;
 using Microsoft.Extensions.Logging;
@@ -147,7 +148,7 @@ public sealed partial class SnapshotService(DomainRegistry registry, DaemonOptio
                 {
                     // QEMU stops the guest before loading and resumes it only on success: after a failure part of the
                     // RAM may already be the snapshot's, so the daemon does not resume it; the operator must know.
-                    var status = await instance.QueryStatusAsync(CancellationToken.None).ConfigureAwait(false);
+                    var status = (await instance.Monitor.QueryStatusAsync().ConfigureAwait(false)).ToQapiString();
                     throw new SnapshotException($"{e.Message}; the guest is now {status} and may hold part of the snapshot's state: " +
                         "revert again, or stop it (stop --force)", e);
                 }

@@ -10,12 +10,13 @@ namespace LocalMigrate.UpgradeDaemon.Upgrade;
 /// job that failed at once, with the reason, so the summary names every domain asked for.
 /// </summary>
 public sealed class UpgradePlanner(DomainRegistry registry, MigrationService migrations, StaleDetector stale,
-    InstanceLauncher launcher, QemuBinaryProbe probe, DaemonOptions options)
+    InstanceLauncher launcher, DaemonOptions options)
 {
     public IReadOnlyList<MigrationJob> Start(IReadOnlyList<string> names, bool staleOnly, MigrationOptions migrationOptions, int? parallel = null)
     {
+        // A name given twice is one domain: a second job would only be refused as busy and report the batch failed.
         var domains = names.Count > 0
-            ? names.Select(registry.Get).ToList()
+            ? names.Distinct(StringComparer.Ordinal).Select(registry.Get).ToList()
             : registry.List().Where(d => d.Active is not null).ToList();
         if (staleOnly)
             domains = domains.Where(d => stale.Check(d).IsStale).ToList();
@@ -35,21 +36,5 @@ public sealed class UpgradePlanner(DomainRegistry registry, MigrationService mig
             }
         }
         return jobs;
-    }
-
-    /// <summary>Probes the configured binaries so the version check of <see cref="StaleDetector"/> has fresh facts.</summary>
-    public async Task RefreshInstalledVersionsAsync(CancellationToken cancellationToken)
-    {
-        foreach (var binary in registry.List().Select(d => launcher.BinaryOf(d.Definition)).Distinct())
-        {
-            try
-            {
-                await probe.ProbeAsync(binary, cancellationToken).ConfigureAwait(false);
-            }
-            catch (QemuBinaryException)
-            {
-                // A binary that is gone or broken shows in Begin, with the reason.
-            }
-        }
     }
 }

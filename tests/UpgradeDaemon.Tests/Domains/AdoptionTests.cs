@@ -89,6 +89,85 @@ public sealed class AdoptionTests(ITestOutputHelper output)
         impostor.Kill();
     }
 
+    /// <summary>A corrupt definition file must not cost a running guest its life (it used to be killed here).</summary>
+    [Fact]
+    public async Task Start_DefinitionFileCorrupt_TheVmKeepsRunningOrphanedStartIsRefusedAndStopWorks()
+    {
+        var first = new EngineHarness(output);
+        var console = await first.BootGuestAsync("orphan");
+        var domain = first.Registry.Get("orphan");
+        var pid = domain.Active!.Pid;
+        var definition = Path.Combine(first.Options.StateDirectory, "domains", domain.Definition.Uuid.ToString("D") + ".json");
+        var ram = Path.Combine(first.Options.SharedMemoryDirectory, domain.Definition.Uuid.ToString("D") + ".ram");
+        var ramIdentity = FileIdentity.TryRead(ram);
+        Assert.NotNull(ramIdentity);
+        await first.DetachAsync();
+        File.WriteAllText(definition, "{ \"name\": \"orphan\", \"memoryMiB\": ");
+
+        await using var second = new EngineHarness(output, _ => first.Options);
+        await second.Engine.StartAsync(CancellationToken.None);
+
+        var orphan = second.Registry.Get("orphan");
+        Assert.Equal(DomainState.Orphaned, orphan.State);
+        Assert.Equal(pid, orphan.Active!.Pid);
+        Assert.Equal([pid], second.QemuProcesses());
+        Assert.Equal(ramIdentity, FileIdentity.TryRead(ram));
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+
+        var refusal = await Assert.ThrowsAsync<DomainBusyException>(() => second.Domains.StartAsync("orphan", CancellationToken.None));
+        Assert.Contains("already", refusal.Message);
+        await second.Domains.StopAsync("orphan", force: true, CancellationToken.None);
+        Assert.Empty(second.QemuProcesses());
+        Assert.Null(orphan.Active);
+        Assert.Empty(second.RuntimeDirectories());
+        // Stopped, it still cannot boot from a definition that does not exist; undefine clears the bad file.
+        refusal = await Assert.ThrowsAsync<DomainBusyException>(() => second.Domains.StartAsync("orphan", CancellationToken.None));
+        Assert.Contains("no readable definition", refusal.Message);
+        await second.Domains.UndefineAsync("orphan");
+        Assert.False(File.Exists(definition));
+    }
+
+    [Fact]
+    public async Task Start_JournalHoldsBadRecords_TheEngineStartsAdoptsTheVmSetsThemAsideAndKeepsTheHistory()
+    {
+        var first = new EngineHarness(output);
+        var console = await first.BootGuestAsync("journal");
+        var job = await first.MigrateAsync("journal");
+        Assert.True(job.State == MigrationJobState.Completed, job.Error);
+        var pid = first.Registry.Get("journal").Active!.Pid;
+        var jobs = first.Journal.Directory;
+        await first.DetachAsync();
+        var uuid = Guid.NewGuid();
+        var bad = new Dictionary<string, byte[]>
+        {
+            ["nullid.json"] = System.Text.Encoding.UTF8.GetBytes($$"""{"id":null,"domain":"journal","uuid":"{{uuid}}","kind":"local","phase":"perform","state":"running"}"""),
+            ["phase9.json"] = System.Text.Encoding.UTF8.GetBytes($$"""{"id":"phase9","domain":"journal","uuid":"{{uuid}}","kind":"local","phase":9,"state":"running"}"""),
+            ["empty.json"] = [],
+            ["random.json"] = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300),
+        };
+        foreach (var (file, content) in bad)
+            File.WriteAllBytes(Path.Combine(jobs, file), content);
+
+        await using var second = new EngineHarness(output, _ => first.Options);
+        await second.Engine.StartAsync(CancellationToken.None);
+
+        var domain = second.Registry.Get("journal");
+        Assert.Equal(pid, domain.Active!.Pid);
+        Assert.Equal(DomainState.Running, domain.State);
+        foreach (var file in bad.Keys)
+        {
+            Assert.False(File.Exists(Path.Combine(jobs, file)), file);
+            Assert.True(File.Exists(Path.Combine(jobs, file + ".bad")), file);
+        }
+        // The history survived the restart: the migration before it is listed, and is the domain's last job.
+        var history = Assert.Single(second.Migrations.Jobs());
+        Assert.Equal(job.Id, history.Id);
+        Assert.Equal(MigrationJobState.Completed, history.State);
+        Assert.Equal(job.Id, domain.LastJob!.Id);
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+    }
+
     private static async Task WaitForExitAsync(ProcessIdentity process)
     {
         for (var i = 0; i < 500 && ProcFs.IsAlive(process); i++)

@@ -134,4 +134,110 @@ public sealed class DefinitionParserTests
         Assert.Equal(original.Disks, again.Disks);
         Assert.Equal(original with { Disks = [], Nics = [] }, again with { Disks = [], Nics = [] });
     }
+
+    private static string Nics(int count) => "[" + string.Join(",", Enumerable.Repeat("{}", count)) + "]";
+
+    private static string Disks(int count) => "[" + string.Join(",", Enumerable.Range(0, count).Select(i => $$"""{"path":"/d{{i}}"}""")) + "]";
+
+    [Fact]
+    public void Parse_DocumentOneByteOverTheLimit_IsRefusedNamingTheLimit()
+    {
+        var padded = Minimal.PadRight(DefinitionLimits.MaxDocumentBytes, ' ');
+        Assert.Equal("vm1", DefinitionParser.Parse(padded).Name);
+        AssertField(Refused(padded + " "), "(document)", "larger than 1048576 bytes (1 MiB)");
+    }
+
+    [Fact]
+    public void Parse_FewerCharactersThanTheLimitButMoreUtf8Bytes_IsRefused()
+    {
+        // 600k two-byte characters: 600k UTF-16 chars, 1.2 MB as UTF-8.
+        var json = $$"""{"name":"x","kernel":"/k","cmdline":"{{new string('é', 600_000)}}"}""";
+        Assert.True(json.Length < DefinitionLimits.MaxDocumentBytes);
+        AssertField(Refused(json), "(document)", "1 MiB");
+    }
+
+    [Fact]
+    public void Parse_HugeNicArray_IsRefusedByLengthBeforeAnyNicIsBuilt()
+    {
+        // ~350k NICs fit in 1 MiB; each would have become a record with a generated MAC (issue 11: 10 million took 6 GB).
+        var count = (DefinitionLimits.MaxDocumentBytes - 64) / 3;
+        var json = $$"""{"name":"x","kernel":"/k","nics":{{Nics(count)}}}""";
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Refused(json);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        AssertField(e, "nics", $"{count} entries; at most 30");
+        Assert.Single(e.Errors);
+        // What stays is the parsed document itself (~12 bytes of metadata per JSON token: ~14 MiB for 700k tokens).
+        Assert.True(allocated < 24 << 20, $"refusing {count} NICs allocated {allocated >> 10} KiB");
+    }
+
+    [Theory]
+    [InlineData(31, 0, "disks", "31 entries; at most 30")]
+    [InlineData(0, 31, "nics", "31 entries; at most 30")]
+    [InlineData(20, 11, "disks, nics", "20 disks and 11 NICs need 31 PCI slots; the machine has 30 free")]
+    public void Parse_MoreDevicesThanPciSlots_IsRefusedNamingTheFieldAndTheLimit(int disks, int nics, string field, string message) =>
+        AssertField(Refused($$"""{"name":"x","kernel":"/k","disks":{{Disks(disks)}},"nics":{{Nics(nics)}}}"""), field, message);
+
+    [Fact]
+    public void Parse_ThirtyDevices_FillEverySlotAndAreAccepted()
+    {
+        var d = DefinitionParser.Parse($$"""{"name":"x","kernel":"/k","disks":{{Disks(15)}},"nics":{{Nics(15)}}}""");
+        Assert.Equal(15, d.Disks.Count);
+        Assert.Equal(15, d.Nics.Count);
+    }
+
+    [Theory]
+    [InlineData("cmdline")]
+    [InlineData("kernel")]
+    [InlineData("qemu")]
+    public void Parse_StringOverTheLimit_IsRefusedNamingFieldAndLimit(string field)
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["name"] = "x", ["kernel"] = "/k", [field] = "/" + new string('a', DefinitionLimits.MaxStringBytes),
+        });
+        AssertField(Refused(json), field, $"{DefinitionLimits.MaxStringBytes + 1} bytes long; at most 4095");
+    }
+
+    [Theory]
+    [InlineData("""{"name":"a","kernel":"/k","name":"b"}""", "name")]
+    [InlineData("""{"name":"a","kernel":"/k","na\u006de":"b"}""", "name")]
+    [InlineData("""{"name":"a","disks":[{"path":"/a"},{"path":"/b","format":"raw","path":"/c"}]}""", "disks[1].path")]
+    [InlineData("""{"name":"a","kernel":"/k","nics":[{"mac":"52:54:00:00:00:01","mac":"52:54:00:00:00:02"}]}""", "nics[0].mac")]
+    public void Parse_DuplicateKey_IsRefusedNamingTheKeyAndItsPath(string json, string path)
+    {
+        var e = Refused(json);
+        AssertField(e, path, "duplicate key");
+        Assert.Contains($"'{path.Split('.')[^1]}'", e.Errors.Single(x => x.Field == path).Message);
+    }
+
+    [Fact]
+    public void Parse_LargestValidDefinition_StoredFormStillLoads()
+    {
+        // The writer escapes '<' as \u003C (6 bytes for 1): the worst case for the stored file, which must stay within
+        // the limit or the domain would vanish at the next daemon start.
+        string LongPath(int i) => $"/{i:d2}" + new string('<', DefinitionLimits.MaxStringBytes - 3);
+        var json = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["name"] = new string('n', 64), ["qemu"] = LongPath(97), ["kernel"] = LongPath(98), ["initrd"] = LongPath(99),
+            ["cmdline"] = new string('<', DefinitionLimits.MaxStringBytes),
+            ["disks"] = Enumerable.Range(0, DefinitionLimits.MaxPciDevices).Select(i => new Dictionary<string, object> { ["path"] = LongPath(i) }).ToArray(),
+        });
+        var definition = DefinitionParser.Parse(json);
+        var stored = DefinitionWriter.ToUtf8Json(definition);
+        Assert.True(stored.Length <= DefinitionLimits.MaxDocumentBytes, $"stored form is {stored.Length} bytes");
+        var again = DefinitionParser.Parse(System.Text.Encoding.UTF8.GetString(stored));
+        Assert.Equal(definition.Disks, again.Disks);
+        Assert.Equal(definition.Cmdline, again.Cmdline);
+    }
+
+    [Fact]
+    public void Parse_FiftyThousandUnknownKeys_MessageShowsTwentyAndCountsTheRest()
+    {
+        var keys = string.Join(",", Enumerable.Range(0, 50_000).Select(i => $"\"k{i}\":0"));
+        var e = Refused($$"""{"name":"x","kernel":"/k",{{keys}}}""");
+        Assert.Equal(50_000, e.Errors.Count);
+        Assert.EndsWith("; and 49980 more", e.Message);
+        Assert.True(e.Message.Length < 1000, e.Message);
+    }
 }

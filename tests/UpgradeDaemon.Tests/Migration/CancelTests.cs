@@ -1,3 +1,4 @@
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Migration;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
 using Xunit.Abstractions;
@@ -31,7 +32,7 @@ public sealed class CancelTests(ITestOutputHelper output)
         Assert.Equal([source.Pid], engine.QemuProcesses());
         Assert.Equal(0, engine.Registry.Shadow.Count);
         Assert.Equal([$"{domain.Name}.{source.InstanceId}"], engine.RuntimeDirectories());
-        Assert.Equal("running", await source.QueryStatusAsync(CancellationToken.None));
+        Assert.Equal(RunState.Running, await source.Monitor.QueryStatusAsync());
         await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
         console.AssertContinuous();
     }

@@ -15,6 +15,7 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
 {
     private static JsonElement Json(CommandResult result) => result.Json();
 
+    /// <param name="pause">A phase (held there, journaled, not acted on) or <c>Confirm.STEP</c> (held right after that step of Confirm).</param>
     /// <param name="survivor">Which instance must hold the guest afterwards: the source (rolled back) or the target (committed).</param>
     [Theory]
     [InlineData("Begin", "source")]
@@ -22,39 +23,88 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
     [InlineData("Perform", "source")]
     [InlineData("Finish", "target")]
     [InlineData("Confirm", "target")]
-    public async Task Sigkill_HeldAtPhase_RestartResolvesToOneInstanceHoldingTheGuest(string phase, string survivor)
+    [InlineData("Confirm.TargetVerified", "target")]
+    [InlineData("Confirm.TargetPromoted", "target")]
+    [InlineData("Confirm.SourceQuitSent", "target")]
+    [InlineData("Confirm.SourceExited", "target")]
+    [InlineData("Confirm.SourceDirectoryRemoved", "target")]
+    public async Task Sigkill_HeldAtPhase_RestartResolvesToOneInstanceHoldingTheGuest(string pause, string survivor)
     {
         await using var daemon = new DaemonProcess(output);
-        await daemon.StartAsync(new Dictionary<string, string> { ["LOCALMIGRATE_TEST_PAUSE_AT_PHASE"] = phase });
+        await daemon.StartAsync(new Dictionary<string, string> { ["LOCALMIGRATE_TEST_PAUSE_AT_PHASE"] = pause });
         var console = await daemon.BootGuestAsync("crash");
         var sourcePid = Json(await daemon.CliAsync("status", "crash", "--json")).GetProperty("pid").GetInt32();
 
         using var migrate = daemon.StartCli("migrate", "crash");
+        var phase = pause.Split('.')[0];
         var job = await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == phase);
         var jobId = job.GetProperty("job").GetString()!;
-        var before = Json(await daemon.CliAsync("list", "--json"))[0].GetProperty("pid").GetInt32();
-        Assert.Equal(sourcePid, before);
+        if (pause.Contains('.'))
+        {
+            await Poll.UntilAsync(() => daemon.Log.Contains($"Confirm step {pause.Split('.')[1]} done"), TimeSpan.FromSeconds(60), pause);
+        }
+        else
+        {
+            var before = Json(await daemon.CliAsync("list", "--json"))[0].GetProperty("pid").GetInt32();
+            Assert.Equal(sourcePid, before);
+        }
         await daemon.KillAsync();
         migrate.Kill();
 
         await daemon.StartAsync();
-        var pids = daemon.QemuProcesses();
-        var pid = Assert.Single(pids);
-        if (survivor == "source")
+        await AssertOneInstanceHoldsTheGuestAsync(daemon, "crash", console, jobId, pause, survivor == "source" ? sourcePid : null);
+    }
+
+    /// <summary>
+    /// Issue 11's reproduction: held at Confirm, SIGKILLed, and the target's instance.json rewritten to "active" by hand,
+    /// the state a SIGKILL right after the promote's file write leaves. Both files now claim the guest; the journal decides.
+    /// </summary>
+    [Fact]
+    public async Task Sigkill_AtConfirmWithBothInstanceFilesSayingActive_TheJournalKeepsTheTargetAlone()
+    {
+        await using var daemon = new DaemonProcess(output);
+        await daemon.StartAsync(new Dictionary<string, string> { ["LOCALMIGRATE_TEST_PAUSE_AT_PHASE"] = "Confirm" });
+        var console = await daemon.BootGuestAsync("both");
+        var sourcePid = Json(await daemon.CliAsync("status", "both", "--json")).GetProperty("pid").GetInt32();
+        using var migrate = daemon.StartCli("migrate", "both");
+        var jobId = (await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == "Confirm")).GetProperty("job").GetString()!;
+        await daemon.KillAsync();
+        migrate.Kill();
+
+        var files = Directory.GetDirectories(daemon.RuntimeDirectory, "both.*").Select(d => Path.Combine(d, "instance.json")).ToList();
+        Assert.Equal(2, files.Count);
+        foreach (var file in files)
+            File.WriteAllText(file, File.ReadAllText(file).Replace("\"role\": \"incoming\"", "\"role\": \"active\""));
+        Assert.All(files, f => Assert.Contains("\"role\": \"active\"", File.ReadAllText(f)));
+
+        await daemon.StartAsync();
+        await AssertOneInstanceHoldsTheGuestAsync(daemon, "both", console, jobId, "Confirm", sourcePidIfRolledBack: null);
+        Assert.DoesNotContain("no QEMU instance holds the guest", daemon.Log);
+    }
+
+    /// <summary>
+    /// After a restart: exactly one QEMU, the expected one, registered and running; one runtime dir; the job listed with
+    /// a truthful end; the guest still counting; and the domain usable (another migration goes through).
+    /// </summary>
+    private async Task AssertOneInstanceHoldsTheGuestAsync(DaemonProcess daemon, string name, GuestConsole console, string jobId, string pause,
+        int? sourcePidIfRolledBack)
+    {
+        var pid = Assert.Single(daemon.QemuProcesses());
+        if (sourcePidIfRolledBack is { } sourcePid)
             Assert.Equal(sourcePid, pid);
-        else
-            Assert.NotEqual(sourcePid, pid);
         var domain = Json(await daemon.CliAsync("list", "--json"))[0];
         Assert.Equal(pid, domain.GetProperty("pid").GetInt32());
         Assert.Equal("running", domain.GetProperty("state").GetString());
-        Assert.Single(Directory.GetDirectories(daemon.RuntimeDirectory), d => Path.GetFileName(d).StartsWith("crash.", StringComparison.Ordinal));
+        Assert.Single(Directory.GetDirectories(daemon.RuntimeDirectory), d => Path.GetFileName(d).StartsWith(name + ".", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.GetDirectories(daemon.RuntimeDirectory), d => !Path.GetFileName(d).StartsWith(name + ".", StringComparison.Ordinal)
+                                                                                   && !Path.GetFileName(d).StartsWith("probe.", StringComparison.Ordinal));
 
         var recovered = Json(await daemon.CliAsync("jobs", "--json")).EnumerateArray().Single(j => j.GetProperty("job").GetString() == jobId);
-        output.WriteLine($"{phase}: {recovered}");
-        if (survivor == "source")
+        output.WriteLine($"{pause}: {recovered}");
+        if (sourcePidIfRolledBack is not null)
         {
             Assert.Equal("failed", recovered.GetProperty("state").GetString());
-            Assert.Contains($"daemon restarted in phase {phase}; rolled back", recovered.GetProperty("error").GetString());
+            Assert.Contains($"daemon restarted in phase {pause}; rolled back", recovered.GetProperty("error").GetString());
         }
         else
         {
@@ -64,7 +114,7 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
         console.AssertContinuous();
 
         // The domain is fully usable again: another migration goes through.
-        var again = Json(await daemon.CliAsync("migrate", "crash", "--json"));
+        var again = Json(await daemon.CliAsync("migrate", name, "--json"));
         Assert.Equal("completed", again.GetProperty("state").GetString());
         Assert.Single(daemon.QemuProcesses());
     }

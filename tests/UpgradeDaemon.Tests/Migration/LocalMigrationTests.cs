@@ -1,4 +1,5 @@
 using LocalMigrate.Interop.Posix;
+using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
@@ -90,7 +91,7 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(0, _engine.Registry.Shadow.Count);
         Assert.Equal([$"victim.{source.InstanceId}"], _engine.RuntimeDirectories());
         Assert.Equal([source.Pid], _engine.QemuProcesses());
-        Assert.Equal("running", await source.QueryStatusAsync(CancellationToken.None));
+        Assert.Equal(RunState.Running, await source.Monitor.QueryStatusAsync());
         var last = console.LastTick()!;
         await console.WaitForTicksAsync(last.Counter, 50, TimeSpan.FromSeconds(30));
         console.AssertContinuous();
@@ -111,7 +112,7 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Contains("no such file", job.Error);
         Assert.Same(source, domain.Active);
         Assert.Equal([source.Pid], _engine.QemuProcesses());
-        Assert.Equal("running", await source.QueryStatusAsync(CancellationToken.None));
+        Assert.Equal(RunState.Running, await source.Monitor.QueryStatusAsync());
         await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
     }
 
@@ -151,7 +152,7 @@ public sealed class LocalMigrationTests(ITestOutputHelper output) : IAsyncLifeti
         Assert.Equal(MigrationJobState.Cancelled, job.State);
         Assert.Contains("cancelled in phase Perform", job.Error);
         Assert.Same(source, domain.Active);
-        Assert.Equal("running", await source.QueryStatusAsync(CancellationToken.None));
+        Assert.Equal(RunState.Running, await source.Monitor.QueryStatusAsync());
         Assert.Equal([source.Pid], _engine.QemuProcesses());
         Assert.Equal(0, _engine.Registry.Shadow.Count);
         Assert.Equal([$"big.{source.InstanceId}"], _engine.RuntimeDirectories());

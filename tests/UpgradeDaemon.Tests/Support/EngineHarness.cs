@@ -19,7 +19,9 @@ internal sealed class EngineHarness : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
-    public EngineHarness(ITestOutputHelper output, Func<DaemonOptions, DaemonOptions>? configure = null, IMigrationPhaseGate? gate = null)
+    /// <param name="replace">Swaps an engine service for the test (e.g. a destination that injects a fault), after the engine's own.</param>
+    public EngineHarness(ITestOutputHelper output, Func<DaemonOptions, DaemonOptions>? configure = null, IMigrationPhaseGate? gate = null,
+        Action<IServiceCollection>? replace = null)
     {
         Output = output;
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
@@ -38,6 +40,7 @@ internal sealed class EngineHarness : IAsyncDisposable
             .AddLocalMigrateEngine(Options);
         if (gate is not null)
             services.AddSingleton(gate);
+        replace?.Invoke(services);
         _services = services.BuildServiceProvider();
         _services.GetRequiredService<InstanceMonitor>();
     }
@@ -49,6 +52,8 @@ internal sealed class EngineHarness : IAsyncDisposable
     public DomainService Domains => _services.GetRequiredService<DomainService>();
     public MigrationService Migrations => _services.GetRequiredService<MigrationService>();
     public LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService Snapshots => _services.GetRequiredService<LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService>();
+    public MigrationJournal Journal => _services.GetRequiredService<MigrationJournal>();
+    public UpgradeDaemon.Upgrade.StaleDetector Stale => _services.GetRequiredService<UpgradeDaemon.Upgrade.StaleDetector>();
 
     /// <summary>The daemon's start/stop logic: load, adopt, recover; detach on stop.</summary>
     public EngineHostedService Engine => _engine ??= ActivatorUtilities.CreateInstance<EngineHostedService>(_services);

@@ -4,10 +4,14 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Support;
 internal static class Poll
 {
     /// <summary>Checks every 20 ms; fails the test, naming <paramref name="what"/>, once <paramref name="timeout"/> has passed.</summary>
-    public static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what)
+    public static Task UntilAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        UntilAsync(() => Task.FromResult(condition()), timeout, what);
+
+    /// <summary>The same for a condition that asks another process (a CLI call, a bus call).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
+        while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, $"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
             await Task.Delay(20);

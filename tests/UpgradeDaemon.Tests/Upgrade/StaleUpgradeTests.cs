@@ -39,12 +39,23 @@ public sealed class StaleUpgradeTests(ITestOutputHelper output)
         Assert.All(Json(await daemon.CliAsync("list", "--json")).EnumerateArray(), d => Assert.False(d.GetProperty("stale").GetBoolean()));
 
         ReplaceLikeDpkg(module);
-        var afterModule = Json(await daemon.CliAsync("status", "s1", "--json"));
-        Assert.True(afterModule.GetProperty("stale").GetBoolean());
+        // The daemon notices within its stale check interval (a stat of each file on a timer), off the read path.
+        JsonElement afterModule = default;
+        await Poll.UntilAsync(async () =>
+        {
+            afterModule = Json(await daemon.CliAsync("status", "s1", "--json"));
+            return afterModule.GetProperty("stale").GetBoolean();
+        }, TimeSpan.FromSeconds(30), "s1 reported stale after its module was replaced");
         Assert.Contains(afterModule.GetProperty("staleReasons").EnumerateArray(), r => r.GetString()!.StartsWith($"library replaced: {module}", StringComparison.Ordinal));
 
         ReplaceLikeDpkg(binary);
-        var list = Json(await daemon.CliAsync("list", "--json")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!);
+        Dictionary<string, JsonElement> list = [];
+        await Poll.UntilAsync(async () =>
+        {
+            list = Json(await daemon.CliAsync("list", "--json")).EnumerateArray().ToDictionary(d => d.GetProperty("name").GetString()!);
+            return list["s2"].GetProperty("stale").GetBoolean() && list["s2"].GetProperty("staleReasons").GetArrayLength() > 0
+                   && list["s2"].GetProperty("staleReasons").EnumerateArray().Any(r => r.GetString()!.StartsWith("binary replaced", StringComparison.Ordinal));
+        }, TimeSpan.FromSeconds(30), "s2 reported stale after its binary was replaced");
         Assert.True(list["s1"].GetProperty("stale").GetBoolean());
         Assert.True(list["s2"].GetProperty("stale").GetBoolean());
         Assert.False(list["fresh"].GetProperty("stale").GetBoolean());

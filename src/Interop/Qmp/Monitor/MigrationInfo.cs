@@ -1,0 +1,24 @@
+namespace LocalMigrate.Interop.Qmp.Monitor;
+
+/// <summary>
+/// <c>query-migrate</c> (qapi/migration.json <c>MigrationInfo</c>): the members the daemon reads. QEMU leaves
+/// out what does not apply yet; an absent status means no migration ever ran.
+/// </summary>
+public sealed record MigrationInfo
+{
+    public MigrationStatus Status { get; init; } = MigrationStatus.None;
+
+    /// <summary>Milliseconds since the migration started (running) or its whole length (completed).</summary>
+    public long? TotalTime { get; init; }
+
+    /// <summary>Milliseconds the guest was paused, once completed.</summary>
+    public long? Downtime { get; init; }
+
+    public long? ExpectedDowntime { get; init; }
+    public long? SetupTime { get; init; }
+    public MigrationRamStats? Ram { get; init; }
+    public int? CpuThrottlePercentage { get; init; }
+
+    /// <summary>QEMU's reason, when the status is failed.</summary>
+    public string? ErrorDesc { get; init; }
+}
