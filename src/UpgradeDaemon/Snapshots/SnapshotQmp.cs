@@ -49,7 +49,14 @@ internal static class SnapshotQmp
         arguments["job-id"] = jobId;
         using var events = qmp.Listen("JOB_STATUS_CHANGE");
         await qmp.ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
-        await events.WaitForAsync(e => IdOf(e.Data) == jobId && StatusOf(e.Data) == "concluded", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await events.WaitForAsync(e => IdOf(e.Data) == jobId && StatusOf(e.Data) == "concluded", cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new SnapshotException($"QEMU's {command} (job {jobId}) did not conclude in time; it may still run in QEMU (see query-jobs)", e);
+        }
         string? error = null;
         var jobs = await qmp.ExecuteAsync("query-jobs", null, cancellationToken).ConfigureAwait(false);
         foreach (var job in jobs.EnumerateArray())
