@@ -70,6 +70,21 @@ public static class BusContract
         public static IReadOnlyList<string> All => [Shutoff, Starting, Running, Paused, Stopping, Crashed, Unreachable, Orphaned];
     }
 
+    /// <summary>Status of each entry of Domain.ListSnapshots: how the daemon's record agrees with the images.</summary>
+    public static class SnapshotStatuses
+    {
+        /// <summary>Recorded, and every recorded image holds it.</summary>
+        public const string Ok = "ok";
+
+        /// <summary>Recorded, but missing from at least one recorded image (deleted behind the daemon's back).</summary>
+        public const string Missing = "missing";
+
+        /// <summary>In an image, never recorded by the daemon (taken with qemu-img, say).</summary>
+        public const string Untracked = "untracked";
+
+        public static IReadOnlyList<string> All => [Ok, Missing, Untracked];
+    }
+
     /// <summary>Values of Job.State.</summary>
     public static class JobStates
     {

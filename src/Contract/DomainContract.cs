@@ -11,6 +11,20 @@ public static class DomainContract
     public static readonly BusMethod Cancel = new(Name, "Cancel", [], [new("job", "o")]);
     public static readonly BusMethod Undefine = new(Name, "Undefine", [], []);
 
+    /// <summary>A qcow2 internal snapshot; diskOnly false also saves the guest's RAM and devices (the domain must run).</summary>
+    public static readonly BusMethod CreateSnapshot = new(Name, "CreateSnapshot", [new("name", "s"), new("diskOnly", "b")], []);
+
+    /// <summary>
+    /// Each snapshot: name, created (Unix seconds), vmState, status (one of <see cref="BusContract.SnapshotStatuses"/>),
+    /// disks (image paths), missingFrom (recorded images that lack it). See <see cref="SnapshotEntry"/>.
+    /// </summary>
+    public static readonly BusMethod ListSnapshots = new(Name, "ListSnapshots", [], [new("snapshots", SnapshotEntry.Signature)]);
+
+    /// <summary>A VM-state snapshot while the domain runs (the guest returns to that instant); a disk-only one while it is shut off.</summary>
+    public static readonly BusMethod RevertSnapshot = new(Name, "RevertSnapshot", [new("name", "s")], []);
+
+    public static readonly BusMethod DeleteSnapshot = new(Name, "DeleteSnapshot", [new("name", "s")], []);
+
     public static readonly BusProperty DomainName = new(Name, "Name", "s", PropertyEmits.Const);
     public static readonly BusProperty Uuid = new(Name, "Uuid", "s", PropertyEmits.Const);
 
@@ -39,7 +53,7 @@ public static class DomainContract
     public static readonly BusProperty LastJob = new(Name, "LastJob", "o", PropertyEmits.Value);
 
     public static readonly BusInterfaceContract Interface = new(Name,
-        [Start, Stop, Migrate, Cancel, Undefine],
+        [Start, Stop, Migrate, Cancel, Undefine, CreateSnapshot, ListSnapshots, RevertSnapshot, DeleteSnapshot],
         [DomainName, Uuid, State, Pid, QemuBinary, QemuVersion, InstanceId, RuntimeDirectory, Stale, StaleReasons, ConsoleLog, Machine,
             MemoryMiB, MemoryBacking, Job, LastJob]);
 }

@@ -25,5 +25,25 @@ public readonly struct DomainClient(DaemonConnection connection, string path)
 
     public Task UndefineAsync() => connection.CallAsync(path, DomainContract.Undefine);
 
+    public Task CreateSnapshotAsync(string name, bool diskOnly) =>
+        connection.CallAsync(path, DomainContract.CreateSnapshot, (ref MessageWriter w) =>
+        {
+            w.WriteString(name);
+            w.WriteBool(diskOnly);
+        }, Replies.None);
+
+    public Task<SnapshotEntry[]> ListSnapshotsAsync() =>
+        connection.CallAsync(path, DomainContract.ListSnapshots, null, static (m, _) =>
+        {
+            var reader = m.GetBodyReader();
+            return SnapshotEntry.ReadArray(ref reader);
+        });
+
+    public Task RevertSnapshotAsync(string name) =>
+        connection.CallAsync(path, DomainContract.RevertSnapshot, (ref MessageWriter w) => w.WriteString(name), Replies.None);
+
+    public Task DeleteSnapshotAsync(string name) =>
+        connection.CallAsync(path, DomainContract.DeleteSnapshot, (ref MessageWriter w) => w.WriteString(name), Replies.None);
+
     public Task<IReadOnlyDictionary<string, VariantValue>> GetAllAsync() => connection.GetAllAsync(path, DomainContract.Name);
 }

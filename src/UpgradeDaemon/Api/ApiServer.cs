@@ -21,7 +21,7 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
     MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
-    ILogger<ApiServer> logger) : IHostedService
+    Snapshots.SnapshotService snapshots, ILogger<ApiServer> logger) : IHostedService
 {
     private readonly Channel<ExportedObject> _changed = Channel.CreateUnbounded<ExportedObject>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _exportGate = new();
@@ -124,7 +124,7 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
 
     private void Export(Domain domain)
     {
-        var exported = new ExportedObject(BusContract.DomainPath(domain.Name), DomainObject.Build(domain, domains, migrations, stale, launcher, _policy!));
+        var exported = new ExportedObject(BusContract.DomainPath(domain.Name), DomainObject.Build(domain, domains, migrations, stale, launcher, snapshots, _policy!));
         if (!_tree!.Add(exported))
             return;
         exported.MarkAnnounced();

@@ -57,6 +57,8 @@ internal static class BusValues
             case ("d", double d): writer.WriteDouble(d); break;
             case ("as", IEnumerable<string> list): writer.WriteArray(list); break;
             case ("ao", IEnumerable<string> paths): writer.WriteArray(paths.Select(p => new ObjectPath(p))); break;
+            // A container the contract writes itself (SnapshotEntry's struct array): the handler passes its writer.
+            case (_, LocalMigrate.Contract.Client.ArgumentWriter write): write(ref writer); break;
             default: throw new InvalidOperationException($"cannot write {value?.GetType().Name ?? "null"} as '{type}'");
         }
     }

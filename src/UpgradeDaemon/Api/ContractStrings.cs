@@ -16,4 +16,6 @@ internal static class ContractStrings
     public static string Of(MigrationJobState state) => state.ToString().ToLowerInvariant();
 
     public static string Of(MigrationKind kind) => kind.ToString().ToLowerInvariant();
+
+    public static string Of(Snapshots.SnapshotStatus status) => status.ToString().ToLowerInvariant();
 }

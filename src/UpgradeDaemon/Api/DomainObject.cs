@@ -1,6 +1,7 @@
 using LocalMigrate.Contract;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
+using LocalMigrate.UpgradeDaemon.Snapshots;
 using LocalMigrate.UpgradeDaemon.Upgrade;
 using Tmds.DBus.Protocol;
 
@@ -10,7 +11,7 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 internal static class DomainObject
 {
     public static ExportedInterface Build(Domain domain, DomainService domains, MigrationService migrations, StaleDetector stale,
-        InstanceLauncher launcher, CallerPolicy policy)
+        InstanceLauncher launcher, SnapshotService snapshots, CallerPolicy policy)
     {
         var name = domain.Name;
         var consoleLog = launcher.ConsoleLogOf(name);
@@ -65,8 +66,35 @@ internal static class DomainObject
                 await domains.UndefineAsync(name).ConfigureAwait(false);
                 return [];
             })
+            .On(DomainContract.CreateSnapshot, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                await snapshots.CreateAsync(name, (string)call.Args[0]!, (bool)call.Args[1]!, CancellationToken.None).ConfigureAwait(false);
+                return [];
+            })
+            .On(DomainContract.ListSnapshots, async _ =>
+            {
+                var entries = (await snapshots.ListAsync(name, CancellationToken.None).ConfigureAwait(false)).Select(ToEntry).ToList();
+                return [(LocalMigrate.Contract.Client.ArgumentWriter)((ref MessageWriter w) => SnapshotEntry.WriteArray(ref w, entries))];
+            })
+            .On(DomainContract.RevertSnapshot, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                await snapshots.RevertAsync(name, (string)call.Args[0]!, CancellationToken.None).ConfigureAwait(false);
+                return [];
+            })
+            .On(DomainContract.DeleteSnapshot, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                await snapshots.DeleteAsync(name, (string)call.Args[0]!, CancellationToken.None).ConfigureAwait(false);
+                return [];
+            })
             .Complete();
     }
+
+    private static SnapshotEntry ToEntry(SnapshotListing listing) =>
+        new(listing.Name, (ulong)Math.Max(0, listing.Created.ToUnixTimeSeconds()), listing.VmState, ContractStrings.Of(listing.Status),
+            listing.Disks, listing.MissingFrom);
 
     private static VariantValue JobPathOrRoot(MigrationJob? job) =>
         VariantValue.ObjectPath(new ObjectPath(job is null ? "/" : BusContract.JobPath(job.Id)));

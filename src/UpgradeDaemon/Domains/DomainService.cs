@@ -87,7 +87,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     {
         var domain = registry.Get(name);
         if (!await domain.Lock.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
-            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? "another request"} in progress)");
+            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? domain.Operation ?? "another request"} in progress)");
         try
         {
             if (domain.Active is not null)
@@ -137,7 +137,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     {
         var domain = registry.Get(name);
         if (!await domain.Lock.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
-            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? "another request"} in progress)");
+            throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? domain.Operation ?? "another request"} in progress)");
         try
         {
             var instance = domain.Active ?? throw new DomainBusyException($"domain {name} is not running");

@@ -34,6 +34,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Upgrade.StaleDetector>();
         services.AddSingleton<Upgrade.UpgradePlanner>();
         services.AddSingleton<MigrationRecovery>();
+        services.AddSingleton<Snapshots.SnapshotService>();
         return services;
     }
 }

@@ -25,7 +25,7 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
         if (!domain.Lock.Wait(TimeSpan.Zero))
             throw new MigrationBusyException(domain.Job is { } running
                 ? $"domain {domainName} is busy: job {running.Id} is in phase {running.Phase}"
-                : $"domain {domainName} is busy with another request");
+                : $"domain {domainName} is busy with {domain.Operation ?? "another request"}");
         MigrationJob job;
         try
         {

@@ -51,6 +51,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public DomainRegistry Registry => _services.GetRequiredService<DomainRegistry>();
     public DomainService Domains => _services.GetRequiredService<DomainService>();
     public MigrationService Migrations => _services.GetRequiredService<MigrationService>();
+    public LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService Snapshots => _services.GetRequiredService<LocalMigrate.UpgradeDaemon.Snapshots.SnapshotService>();
     public MigrationJournal Journal => _services.GetRequiredService<MigrationJournal>();
     public UpgradeDaemon.Upgrade.StaleDetector Stale => _services.GetRequiredService<UpgradeDaemon.Upgrade.StaleDetector>();
 
