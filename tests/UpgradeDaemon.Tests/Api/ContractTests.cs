@@ -64,11 +64,4 @@ public sealed class ContractTests
         Assert.Equal(string.IsNullOrEmpty(fromEnvironment) ? "unix:path=/var/run/dbus/system_bus_socket" : fromEnvironment,
             BusAddresses.Resolve("system"));
     }
-
-    [Theory]
-    [InlineData("vm1", "/org/localmigrate1/domain/vm1")]
-    [InlineData("web-01.prod", "/org/localmigrate1/domain/web_2d01_2eprod")]
-    [InlineData("9lives", "/org/localmigrate1/domain/_39lives")]
-    public void DomainPath_AnyValidName_IsAValidPathLikeSdBusPathEncode(string name, string path) =>
-        Assert.Equal(path, BusContract.DomainPath(name));
 }

@@ -25,11 +25,16 @@ public sealed class MigrationOptionsReaderTests
         var e = Assert.Throws<ArgumentException>(() => MigrationOptionsReader.Read(new Dictionary<string, object>
         {
             ["targetBinary"] = "relative", ["maxBandwidth"] = "fast", ["downtimeLimitMs"] = 0U, ["speed"] = 1,
+            ["timeoutSeconds"] = Tmds.DBus.Protocol.VariantValue.Array(new ulong[] { 5 }),
         }));
-        Assert.Contains("option targetBinary: bad value 'relative'", e.Message);
-        Assert.Contains("option maxBandwidth: bad value 'fast' (bytes per second > 0, type t)", e.Message);
-        Assert.Contains("option downtimeLimitMs: bad value '0'", e.Message);
+        Assert.Contains("option targetBinary: bad value 'relative' (type s), expected an absolute path", e.Message);
+        Assert.Contains("option maxBandwidth: bad value 'fast' (type s), expected bytes per second > 0, type t", e.Message);
+        Assert.Contains("option downtimeLimitMs: bad value 0 (type u), expected milliseconds 1 to 2000000", e.Message);
         Assert.Contains("option speed: unknown", e.Message);
+        // A value of a type the reader does not map is still shown as D-Bus sees it, never as a .NET type name.
+        Assert.Contains("option timeoutSeconds: bad value", e.Message);
+        Assert.Contains("(type at)", e.Message);
+        Assert.DoesNotContain("System.", e.Message);
     }
 
     [Theory]
