@@ -1,4 +1,5 @@
 using LocalMigrate.Contract;
+using LocalMigrate.Contract.Client;
 using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
@@ -10,12 +11,9 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 internal static class BusSignals
 {
     public static void PropertiesChanged(DBusConnection bus, string path, string interfaceName,
-        List<KeyValuePair<string, VariantValue>> changed, List<string> invalidated)
-    {
-        var writer = bus.GetMessageWriter();
-        try
+        List<KeyValuePair<string, VariantValue>> changed, List<string> invalidated) =>
+        Send(bus, path, BusContract.PropertiesInterface, "PropertiesChanged", "sa{sv}as", (ref MessageWriter writer) =>
         {
-            writer.WriteSignalHeader(null, path, BusContract.PropertiesInterface, "PropertiesChanged", "sa{sv}as");
             writer.WriteString(interfaceName);
             var start = writer.WriteDictionaryStart();
             foreach (var (name, value) in changed)
@@ -26,38 +24,29 @@ internal static class BusSignals
             }
             writer.WriteDictionaryEnd(start);
             writer.WriteArray(invalidated);
-            bus.TrySendMessage(writer.CreateMessage());
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+        });
 
-    public static void InterfacesAdded(DBusConnection bus, ExportedObject exported)
-    {
-        var writer = bus.GetMessageWriter();
-        try
+    public static void InterfacesAdded(DBusConnection bus, ExportedObject exported) =>
+        Send(bus, BusContract.ManagerPath, BusContract.ObjectManagerInterface, "InterfacesAdded", "oa{sa{sv}}", (ref MessageWriter writer) =>
         {
-            writer.WriteSignalHeader(null, BusContract.ManagerPath, BusContract.ObjectManagerInterface, "InterfacesAdded", "oa{sa{sv}}");
             writer.WriteObjectPath(exported.Path);
             BusObjectTree.WriteInterfaces(ref writer, exported);
-            bus.TrySendMessage(writer.CreateMessage());
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+        });
 
-    public static void InterfacesRemoved(DBusConnection bus, ExportedObject exported)
+    public static void InterfacesRemoved(DBusConnection bus, ExportedObject exported) =>
+        Send(bus, BusContract.ManagerPath, BusContract.ObjectManagerInterface, "InterfacesRemoved", "oas", (ref MessageWriter writer) =>
+        {
+            writer.WriteObjectPath(exported.Path);
+            writer.WriteArray(new[] { exported.Interface.Contract.Name });
+        });
+
+    private static void Send(DBusConnection bus, string path, string interfaceName, string member, string signature, ArgumentWriter body)
     {
         var writer = bus.GetMessageWriter();
         try
         {
-            writer.WriteSignalHeader(null, BusContract.ManagerPath, BusContract.ObjectManagerInterface, "InterfacesRemoved", "oas");
-            writer.WriteObjectPath(exported.Path);
-            writer.WriteArray(new[] { exported.Interface.Contract.Name });
+            writer.WriteSignalHeader(null, path, interfaceName, member, signature);
+            body(ref writer);
             bus.TrySendMessage(writer.CreateMessage());
         }
         finally
