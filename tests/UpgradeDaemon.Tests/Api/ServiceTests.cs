@@ -205,6 +205,38 @@ public sealed class ServiceTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cli_CtrlCDuringMigrate_CancelsItAndDetachReturnsAtOnce()
+    {
+        var console = await _daemon.BootGuestAsync("ctrlc", 256, "private", patternMiB: 96);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        var pid = Json(await _daemon.CliAsync("status", "ctrlc", "--json")).GetProperty("pid").GetInt32();
+        using var migrate = _daemon.StartCli("migrate", "ctrlc", "--max-bandwidth", (8L << 20).ToString());
+        await Poll.UntilAsync(async () => Json(await _daemon.CliAsync("jobs", "--json")).EnumerateArray()
+                .Any(j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 1),
+            TimeSpan.FromSeconds(60), "the migration copying in Perform");
+        // What a terminal sends on Ctrl-C.
+        ProcessRunner.Run("kill", "-INT", migrate.Id.ToString());
+        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var stderr = await migrate.StandardError.ReadToEndAsync();
+        output.WriteLine(stderr);
+        Assert.Equal(1, migrate.ExitCode);
+        Assert.Contains("interrupted: cancelling the migration of ctrlc", stderr);
+        Assert.Contains("migration of ctrlc cancelled", stderr);
+        Assert.Equal([pid], _daemon.QemuProcesses());
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        console.AssertContinuous();
+
+        var detached = await _daemon.CliAsync("migrate", "ctrlc", "--detach", "--json");
+        Assert.True(detached.ExitCode == 0, detached.ToString());
+        var job = Json(detached).GetProperty("job").GetString()!;
+        Assert.StartsWith(BusContract.JobPathPrefix, job);
+        await Poll.UntilAsync(async () => Json(await _daemon.CliAsync("jobs", "--json")).EnumerateArray()
+                .Any(j => BusContract.JobPath(j.GetProperty("job").GetString()!) == job && j.GetProperty("state").GetString() == "completed"),
+            TimeSpan.FromSeconds(120), "the detached migration completing");
+        Assert.NotEqual([pid], _daemon.QemuProcesses());
+    }
+
+    [Fact]
     public async Task Cli_CancelDuringACopy_TheMigrationEndsCancelledAndTheSourceRunsOn()
     {
         var console = await _daemon.BootGuestAsync("stopme", 256, "private", patternMiB: 96);
