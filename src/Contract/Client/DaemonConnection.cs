@@ -88,20 +88,8 @@ public sealed class DaemonConnection : IDisposable
             }, emitOnCapturedContext: false).ConfigureAwait(false);
     }
 
-    private MessageBuffer Build(string destination, string path, string interfaceName, string member, string signature, ArgumentWriter? arguments)
-    {
-        var writer = _connection.GetMessageWriter();
-        try
-        {
-            writer.WriteMethodCallHeader(destination, path, interfaceName, member, signature.Length == 0 ? null : signature, MessageFlags.None);
-            arguments?.Invoke(ref writer);
-            return writer.CreateMessage();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+    private MessageBuffer Build(string destination, string path, string interfaceName, string member, string signature, ArgumentWriter? arguments) =>
+        BusMessages.MethodCall(_connection, destination, path, interfaceName, member, signature, arguments);
 
     public void Dispose() => _connection.Dispose();
 }

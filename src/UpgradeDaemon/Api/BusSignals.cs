@@ -40,18 +40,6 @@ internal static class BusSignals
             writer.WriteArray(new[] { exported.Interface.Contract.Name });
         });
 
-    private static void Send(DBusConnection bus, string path, string interfaceName, string member, string signature, ArgumentWriter body)
-    {
-        var writer = bus.GetMessageWriter();
-        try
-        {
-            writer.WriteSignalHeader(null, path, interfaceName, member, signature);
-            body(ref writer);
-            bus.TrySendMessage(writer.CreateMessage());
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+    private static void Send(DBusConnection bus, string path, string interfaceName, string member, string signature, ArgumentWriter body) =>
+        bus.TrySendMessage(BusMessages.Signal(bus, path, interfaceName, member, signature, body));
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LocalMigrate.Contract.Client;
 using Tmds.DBus.Protocol;
 
 namespace LocalMigrate.UpgradeDaemon.Api;
@@ -40,19 +41,8 @@ internal sealed class CallerCredentials(DBusConnection bus)
     {
         if (_uids.TryGetValue(sender, out var uid))
             return uid;
-        var writer = bus.GetMessageWriter();
-        MessageBuffer message;
-        try
-        {
-            writer.WriteMethodCallHeader("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser", "s",
-                MessageFlags.None);
-            writer.WriteString(sender);
-            message = writer.CreateMessage();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
+        var message = BusMessages.MethodCall(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser", "s",
+            (ref MessageWriter w) => w.WriteString(sender));
         uid = await bus.CallMethodAsync(message, static (m, _) => m.GetBodyReader().ReadUInt32()).ConfigureAwait(false);
         _uids[sender] = uid;
         return uid;

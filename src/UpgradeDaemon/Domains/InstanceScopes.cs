@@ -50,37 +50,28 @@ public sealed partial class InstanceScopes(DaemonOptions options, ILogger<Instan
     }
 
     /// <summary>org.freedesktop.systemd1.Manager.StartTransientUnit(ssa(sv)a(sa(sv))), mode "fail", no auxiliary units.</summary>
-    private static MessageBuffer StartTransientUnit(DBusConnection bus, string unit, string description, int pid)
-    {
-        var writer = bus.GetMessageWriter();
-        try
-        {
-            writer.WriteMethodCallHeader("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-                "StartTransientUnit", "ssa(sv)a(sa(sv))", MessageFlags.None);
-            writer.WriteString(unit);
-            writer.WriteString("fail");
-            var properties = writer.WriteArrayStart(DBusType.Struct);
-            foreach (var (name, value) in new[]
-                     {
-                         ("Description", VariantValue.String(description)),
-                         ("PIDs", VariantValue.Array(new[] { (uint)pid })),
-                         ("Slice", VariantValue.String(Slice)),
-                         ("CollectMode", VariantValue.String("inactive-or-failed")),
-                     })
+    private static MessageBuffer StartTransientUnit(DBusConnection bus, string unit, string description, int pid) =>
+        BusMessages.MethodCall(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+            "StartTransientUnit", "ssa(sv)a(sa(sv))", (ref MessageWriter writer) =>
             {
-                writer.WriteStructureStart();
-                writer.WriteString(name);
-                writer.WriteVariant(value);
-            }
-            writer.WriteArrayEnd(properties);
-            writer.WriteArrayEnd(writer.WriteArrayStart(DBusType.Struct));
-            return writer.CreateMessage();
-        }
-        finally
-        {
-            writer.Dispose();
-        }
-    }
+                writer.WriteString(unit);
+                writer.WriteString("fail");
+                var properties = writer.WriteArrayStart(DBusType.Struct);
+                foreach (var (name, value) in new[]
+                         {
+                             ("Description", VariantValue.String(description)),
+                             ("PIDs", VariantValue.Array(new[] { (uint)pid })),
+                             ("Slice", VariantValue.String(Slice)),
+                             ("CollectMode", VariantValue.String("inactive-or-failed")),
+                         })
+                {
+                    writer.WriteStructureStart();
+                    writer.WriteString(name);
+                    writer.WriteVariant(value);
+                }
+                writer.WriteArrayEnd(properties);
+                writer.WriteArrayEnd(writer.WriteArrayStart(DBusType.Struct));
+            });
 
     private async Task<DBusConnection> ConnectAsync(CancellationToken cancellationToken)
     {
