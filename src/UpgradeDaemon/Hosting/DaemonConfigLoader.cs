@@ -11,7 +11,12 @@ public static class DaemonConfigLoader
     private static readonly HashSet<string> Fields =
     [
         "stateDirectory", "runtimeDirectory", "sharedMemoryDirectory", "qemuBinary", "defaultAccel",
-        "maxParallelMigrations", "stopTimeoutSeconds", "allowedUids", "allowedGroups", "scopeBus",
+        "maxParallelMigrations", "stopTimeoutSeconds", "allowedUids", "allowedGroups", "scopeBus", "remote",
+    ];
+
+    private static readonly HashSet<string> RemoteFields =
+    [
+        "tlsPort", "tcpPort", "listenAddress", "allowInsecureTcp", "pkiDirectory", "allowedClientDns", "sshBridgeCommand", "sshCommand",
     ];
 
     /// <exception cref="ArgumentException">Names every bad field of the file.</exception>
@@ -58,6 +63,7 @@ public static class DaemonConfigLoader
                     "allowedUids" => options with { AllowedUids = p.Value.EnumerateArray().Select(e => e.GetUInt32()).ToList() },
                     "scopeBus" => options with { ScopeBus = p.Value.GetString() ?? throw new FormatException("must be \"off\" or a D-Bus address") },
                     "allowedGroups" => options with { AllowedGroups = p.Value.EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("must be group names")).ToList() },
+                    "remote" => options with { Remote = ParseRemote(p.Value, errors) },
                     _ => options,
                 };
             }
@@ -70,6 +76,50 @@ public static class DaemonConfigLoader
             throw new ArgumentException($"{source}: {string.Join("; ", errors)}");
         return options;
     }
+
+    /// <summary>The <c>remote</c> object; its bad fields join <paramref name="errors"/> as <c>remote.FIELD</c>.</summary>
+    private static RemoteOptions ParseRemote(JsonElement value, List<string> errors)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new FormatException("must be a JSON object");
+        var remote = new RemoteOptions();
+        foreach (var p in value.EnumerateObject())
+        {
+            if (!RemoteFields.Contains(p.Name))
+            {
+                errors.Add($"remote.{p.Name}: unknown field");
+                continue;
+            }
+            try
+            {
+                remote = p.Name switch
+                {
+                    "tlsPort" => remote with { TlsPort = Port(p.Value) },
+                    "tcpPort" => remote with { TcpPort = Port(p.Value) },
+                    "listenAddress" => remote with { ListenAddress = System.Net.IPAddress.TryParse(p.Value.GetString(), out _) ? p.Value.GetString()! : throw new FormatException("must be an IP address") },
+                    "allowInsecureTcp" => remote with { AllowInsecureTcp = p.Value.GetBoolean() },
+                    "pkiDirectory" => remote with { PkiDirectory = AbsolutePath(p.Value) },
+                    "allowedClientDns" => remote with { AllowedClientDns = p.Value.EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("must be distinguished names")).ToList() },
+                    "sshBridgeCommand" => remote with { SshBridgeCommand = NonEmpty(p.Value) },
+                    "sshCommand" => remote with { SshCommand = NonEmpty(p.Value) },
+                    _ => remote,
+                };
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or ArgumentException)
+            {
+                errors.Add($"remote.{p.Name}: {e.Message}");
+            }
+        }
+        if (remote.TcpPort is not null && !remote.AllowInsecureTcp)
+            errors.Add("remote.tcpPort: a plaintext listener needs remote.allowInsecureTcp: true");
+        return remote;
+    }
+
+    private static int Port(JsonElement value) =>
+        value.GetInt32() is >= 1 and <= 65535 and var port ? port : throw new FormatException("must be a port number, 1 to 65535");
+
+    private static string NonEmpty(JsonElement value) =>
+        value.GetString() is { Length: > 0 } s ? s : throw new FormatException("must be a non-empty string");
 
     private static string AbsolutePath(JsonElement value)
     {

@@ -37,4 +37,7 @@ public sealed record DaemonOptions
 
     /// <summary>Groups whose members may call mutating D-Bus methods.</summary>
     public IReadOnlyList<string> AllowedGroups { get; init; } = [];
+
+    /// <summary>Peers on other hosts: listeners, certificates, ssh.</summary>
+    public RemoteOptions Remote { get; init; } = new();
 }
