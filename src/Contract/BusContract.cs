@@ -11,15 +11,17 @@ public static class BusContract
     public const string ManagerPath = "/org/localmigrate1";
     public const string DomainPathPrefix = "/org/localmigrate1/domain/";
     public const string JobPathPrefix = "/org/localmigrate1/job/";
+    public const string PeerPath = "/org/localmigrate1/peer";
     public const string ManagerInterface = "org.localmigrate1.Manager";
     public const string DomainInterface = "org.localmigrate1.Domain";
     public const string JobInterface = "org.localmigrate1.Job";
+    public const string PeerInterface = "org.localmigrate1.Peer";
     public const string PropertiesInterface = "org.freedesktop.DBus.Properties";
     public const string ObjectManagerInterface = "org.freedesktop.DBus.ObjectManager";
     public const string IntrospectableInterface = "org.freedesktop.DBus.Introspectable";
 
     /// <summary>Every interface of the API, for dispatch and for the introspection test.</summary>
-    public static IReadOnlyList<BusInterfaceContract> Interfaces => [ManagerContract.Interface, DomainContract.Interface, JobContract.Interface];
+    public static IReadOnlyList<BusInterfaceContract> Interfaces => [ManagerContract.Interface, DomainContract.Interface, JobContract.Interface, PeerContract.Interface];
 
     /// <summary>Errors are D-Bus error names under this prefix.</summary>
     public static class Errors
@@ -34,6 +36,9 @@ public static class BusContract
         public const string StartFailed = "org.localmigrate1.Error.StartFailed";
         public const string StateWriteFailed = "org.localmigrate1.Error.StateWriteFailed";
         public const string Failed = "org.localmigrate1.Error.Failed";
+
+        /// <summary>A destination's pre-flight refused an incoming migration (Peer.Prepare).</summary>
+        public const string Refused = "org.localmigrate1.Error.Refused";
     }
 
     /// <summary>The standard errors the daemon answers with, as sd-bus did (D-Bus specification, "Message Bus Messages").</summary>

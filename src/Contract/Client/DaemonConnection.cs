@@ -29,6 +29,11 @@ public sealed class DaemonConnection : IDisposable
 
     public JobClient Job(string path) => new(this, path);
 
+    public PeerClient Peer => new(this);
+
+    /// <summary>Completes when the connection is lost (the bus went, a bridge's ssh or TLS stream broke).</summary>
+    public Task Disconnected => _connection.DisconnectedAsync();
+
     /// <param name="bus"><c>system</c>, <c>session</c> or an address.</param>
     /// <exception cref="ArgumentException">Not a bus name or address.</exception>
     /// <exception cref="DBusConnectionException">The bus cannot be reached.</exception>
@@ -44,6 +49,27 @@ public sealed class DaemonConnection : IDisposable
         catch
         {
             connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A connection over a stream that reaches a bus through <see cref="Peer.BusBridge"/> (ssh, TLS, TCP): the library
+    /// authenticates and says Hello over it as over a socket; the bridge on the far end answers the authentication.
+    /// </summary>
+    /// <param name="description">Names the far end in errors, e.g. "ssh://root@hostB".</param>
+    public static async Task<DaemonConnection> ConnectAsync(Stream stream, string description, CancellationToken cancellationToken = default)
+    {
+        var connection = new DBusConnection(new StreamConnectionOptions(stream));
+        try
+        {
+            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new DaemonConnection(connection, description);
+        }
+        catch
+        {
+            connection.Dispose();
+            await stream.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }

@@ -21,7 +21,7 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
     MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
-    Snapshots.SnapshotService snapshots, ILogger<ApiServer> logger) : IHostedService
+    Snapshots.SnapshotService snapshots, Remote.RemoteMigrationDst incoming, ILogger<ApiServer> logger) : IHostedService
 {
     private readonly Channel<ExportedObject> _changed = Channel.CreateUnbounded<ExportedObject>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _exportGate = new();
@@ -42,6 +42,7 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
         _policy = new CallerPolicy(options, credentials);
         _tree = new BusObjectTree(logger);
         _tree.Add(new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, _policy)));
+        _tree.Add(new ExportedObject(BusContract.PeerPath, PeerObject.Build(incoming, _policy)));
         lock (_exportGate)
         {
             registry.Changed += OnDomainChanged;

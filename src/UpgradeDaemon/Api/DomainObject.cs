@@ -49,10 +49,12 @@ internal static class DomainObject
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 var uri = (string)call.Args[0]!;
-                if (uri.Length > 0)
-                    throw new ArgumentException($"uri: '{uri}': remote migration is not available yet; pass \"\" for a local migration");
+                var destination = uri.Length > 0 ? Remote.PeerUri.Parse(uri) : null;
                 var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!);
-                var job = migrations.Start(name, options.TargetBinary is null ? MigrationKind.Local : MigrationKind.Upgrade, options);
+                if (destination is not null && options.TargetBinary is not null)
+                    throw new ArgumentException("option targetBinary: the destination host picks its own QEMU binary");
+                var kind = destination is not null ? MigrationKind.Remote : options.TargetBinary is null ? MigrationKind.Local : MigrationKind.Upgrade;
+                var job = migrations.Start(name, kind, options, destination: destination);
                 return [BusContract.JobPath(job.Id)];
             })
             .On(DomainContract.Cancel, async call =>

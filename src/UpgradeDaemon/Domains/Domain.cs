@@ -24,6 +24,9 @@ public sealed class Domain(DomainDefinition definition)
     /// <summary>What holds <see cref="Lock"/> other than a migration job (e.g. "snapshot create s1"), for busy messages.</summary>
     public string? Operation { get; internal set; }
 
+    /// <summary>Not stored on disk (a remote migration with persistent false): it is forgotten once it stops.</summary>
+    public bool Transient { get; init; }
+
     /// <summary>Set on a domain made up at start-up for a running QEMU whose definition file cannot be read: why not.</summary>
     public string? DefinitionError { get; init; }
 }

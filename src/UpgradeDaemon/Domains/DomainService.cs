@@ -178,6 +178,8 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
             instance.RemoveRuntimeDirectory();
             launcher.DeleteSharedMemoryFile(domain.Definition);
             await instance.DisposeAsync().ConfigureAwait(false);
+            if (domain.Transient)
+                registry.Remove(domain);
             LogStopped(name, instance.Pid, force);
         }
         finally

@@ -49,8 +49,9 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
 
     /// <param name="role">Incoming instances start with <c>-incoming defer</c> and wait for migrate-incoming.</param>
     /// <exception cref="InstanceStartException">QEMU refused to start; the runtime dir is removed.</exception>
+    /// <param name="startPaused">-S: the guest stays paused after an incoming migration until <c>cont</c> (remote targets).</param>
     public async Task<DomainInstance> LaunchAsync(DomainDefinition definition, string binary, InstanceRole role,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool startPaused = false)
     {
         var instanceId = NewInstanceId();
         var paths = InstancePaths.For(options.RuntimeDirectory, definition.Name, instanceId);
@@ -77,7 +78,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             InstanceRecordJson.Write(paths.InstanceFile, record);
             var args = QemuCommandLine.Build(definition, paths, AccelOf(definition), consoleLog,
                 definition.MemoryBacking == MemoryBacking.Shared ? SharedMemoryFileOf(definition) : null,
-                incoming: role == InstanceRole.Incoming);
+                incoming: role == InstanceRole.Incoming, startPaused: startPaused);
             int pid;
             try
             {

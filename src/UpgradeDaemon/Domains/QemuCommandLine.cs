@@ -10,9 +10,10 @@ public static class QemuCommandLine
 {
     /// <param name="consoleLog">The domain's serial log: QEMU appends to it itself (chardev logfile), so the
     /// guest's output is kept while no one is attached and reads as one stream across instances.</param>
+    /// <param name="startPaused">QEMU's -S: the guest does not run until <c>cont</c>.</param>
     /// <param name="sharedMemoryFile">The guest RAM file, for <see cref="MemoryBacking.Shared"/>.</param>
     public static IReadOnlyList<string> Build(DomainDefinition definition, InstancePaths paths, string accel,
-        string consoleLog, string? sharedMemoryFile, bool incoming)
+        string consoleLog, string? sharedMemoryFile, bool incoming, bool startPaused = false)
     {
         var size = definition.MemoryMiB.ToString(CultureInfo.InvariantCulture) + "M";
         var args = new List<string>
@@ -58,6 +59,10 @@ public static class QemuCommandLine
         }
         if (incoming)
             args.AddRange(["-incoming", "defer"]);
+        // A remote target stays paused after the stream arrived, until the source's Confirm says "cont": only then
+        // may the guest run here, so a lost Commit can never leave it running on both hosts.
+        if (startPaused)
+            args.Add("-S");
         return args;
     }
 }

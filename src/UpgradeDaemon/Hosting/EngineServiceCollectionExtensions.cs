@@ -35,6 +35,9 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Upgrade.UpgradePlanner>();
         services.AddSingleton<MigrationRecovery>();
         services.AddSingleton<Snapshots.SnapshotService>();
+        services.AddSingleton(_ => new Remote.IncomingJournal(options.StateDirectory));
+        services.AddSingleton<Remote.RemoteMigrationDst>();
+        services.AddSingleton<Remote.PeerSessionFactory>();
         return services;
     }
 }

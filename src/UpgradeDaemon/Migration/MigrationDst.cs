@@ -16,8 +16,8 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
 
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
-        var target = await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken)
-            .ConfigureAwait(false);
+        var target = await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken,
+            startPaused: request.StartPaused).ConfigureAwait(false);
         QmpEventListener? events = null;
         try
         {
@@ -26,10 +26,13 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             _incoming[request.JobId] = new IncomingMigration(target, events);
             await target.Monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(request.IgnoreShared),
                 cancellationToken: cancellationToken).ConfigureAwait(false);
-            var uri = "unix:" + target.Paths.MigrationSocket;
+            if (request.ConfigureTarget is { } configure)
+                await configure(target.Monitor, cancellationToken).ConfigureAwait(false);
+            var uri = request.ListenAddress is { } address ? $"tcp:{address}:0" : "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var port = request.ListenAddress is null ? 0 : await ListeningPortAsync(target, cancellationToken).ConfigureAwait(false);
             LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
-            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion);
+            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port);
         }
         catch
         {
@@ -45,6 +48,19 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             throw;
         }
     }
+
+    /// <summary>Port 0 lets QEMU pick a free port; query-migrate on the destination says which.</summary>
+    private static async Task<int> ListeningPortAsync(DomainInstance target, CancellationToken cancellationToken)
+    {
+        var info = await target.Monitor.QueryMigrateAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var port = info.SocketAddress?.Select(a => int.TryParse(a.Port, out var p) ? p : 0).FirstOrDefault(p => p > 0) ?? 0;
+        return port > 0
+            ? port
+            : throw new MigrationException(MigrationPhase.Prepare, $"target QEMU (pid {target.Pid}) listens, but query-migrate names no port");
+    }
+
+    /// <summary>The target of a job, while it is incoming (between Prepare and Commit or Abort).</summary>
+    public DomainInstance? TargetOf(string jobId) => _incoming.TryGetValue(jobId, out var incoming) ? incoming.Target : null;
 
     public Task WhenTargetExits(string jobId) =>
         Find(jobId).Target.Exit?.Exited ?? Task.Delay(Timeout.Infinite, CancellationToken.None);

@@ -14,10 +14,11 @@ public sealed class MigrationJob
     private readonly TaskCompletionSource<MigrationJob> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    public MigrationJob(string domainName, Guid domainUuid, MigrationKind kind, MigrationOptions options)
+    public MigrationJob(string domainName, Guid domainUuid, MigrationKind kind, MigrationOptions options, Remote.PeerUri? destination = null)
         : this(Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant(), domainName, domainUuid, kind, options,
             DateTimeOffset.UtcNow, MigrationPhase.Begin)
     {
+        Destination = destination;
     }
 
     /// <summary>A job read back from the journal after a daemon restart.</summary>
@@ -38,6 +39,9 @@ public sealed class MigrationJob
     public Guid DomainUuid { get; }
     public MigrationKind Kind { get; }
     public MigrationOptions Options { get; }
+
+    /// <summary>The peer of a remote migration; null for a local one.</summary>
+    public Remote.PeerUri? Destination { get; init; }
     public DateTimeOffset StartedAt { get; }
     public DateTimeOffset? FinishedAt { get; private set; }
     public MigrationPhase Phase { get; private set; } = MigrationPhase.Begin;

@@ -19,6 +19,12 @@ public sealed record MigrationJournalRecord
     public string? TargetBinary { get; init; }
     public string? Uri { get; init; }
 
+    /// <summary>A remote migration's destination (its URI); null for a local one. Recovery asks it what it did.</summary>
+    public string? Peer { get; init; }
+
+    /// <summary>Remote: whether the definition here goes once the destination runs the guest.</summary>
+    public bool UndefineSource { get; init; } = true;
+
     /// <summary>Whether the guest was running when the job began: only then does a rollback resume it.</summary>
     public bool SourceWasRunning { get; init; }
 

@@ -7,4 +7,7 @@ public enum MigrationKind
 
     /// <summary>A local migration onto the currently installed QEMU binary (package upgrade).</summary>
     Upgrade,
+
+    /// <summary>To the daemon of another host (ssh, TLS or TCP).</summary>
+    Remote,
 }

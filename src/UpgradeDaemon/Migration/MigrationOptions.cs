@@ -18,6 +18,15 @@ public sealed record MigrationOptions
     /// <summary>The whole migration is abandoned (and rolled back) after this long.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>Remote only: the definition moves, nothing runs (the domain must be shut off).</summary>
+    public bool Offline { get; init; }
+
+    /// <summary>Remote only: define the domain on the destination (false: it runs there undefined).</summary>
+    public bool Persistent { get; init; } = true;
+
+    /// <summary>Remote only: remove the definition here once the guest runs there (false keeps a stopped copy).</summary>
+    public bool UndefineSource { get; init; } = true;
+
     /// <summary>Local transfers have no network to share: the default max-bandwidth (bytes/s) when none is given.</summary>
     public const long UnlimitedBandwidth = 1L << 40;
 }

@@ -11,8 +11,8 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 /// Until Confirm a failure (or a cancel, or a timeout) rolls back: the target is killed and removed, the source
 /// resumed. From Confirm on the target holds the newest guest state, so nothing rolls back any more.
 /// </summary>
-public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestination dst, MigrationJournal journal,
-    IMigrationPhaseGate gate, DomainRegistry registry, ILogger<MigrationRunner> logger)
+public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestination localDst, MigrationJournal journal,
+    IMigrationPhaseGate gate, DomainRegistry registry, Remote.PeerSessionFactory sessions, ILogger<MigrationRunner> logger)
 {
     /// <summary>How long a rollback waits for a QEMU to answer before it gives up on it and ends the job.</summary>
     public static readonly TimeSpan RollbackTimeout = TimeSpan.FromSeconds(15);
@@ -32,7 +32,11 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             SourceInstanceId = domain.Active?.InstanceId,
             SourcePid = domain.Active?.Pid ?? 0,
             SourceWasRunning = domain.State == DomainState.Running,
+            Peer = job.Destination?.Text,
+            UndefineSource = job.Options.UndefineSource,
         };
+        IMigrationDestination dst = localDst;
+        Remote.RemoteDestination? remote = null;
         var targetExited = Task.CompletedTask;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(job.CancellationToken);
         deadline.CancelAfter(job.Options.Timeout);
@@ -44,7 +48,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         try
         {
             record = await EnterAsync(job, record, MigrationPhase.Begin, token).ConfigureAwait(false);
-            begin = await src.BeginAsync(domain, job.Options, token).ConfigureAwait(false);
+            begin = await src.BeginAsync(domain, job.Options, remote: job.Destination is not null, token).ConfigureAwait(false);
             record = record with
             {
                 SourceInstanceId = begin.Source.InstanceId,
@@ -54,6 +58,11 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             };
 
             record = await EnterAsync(job, record, MigrationPhase.Prepare, token).ConfigureAwait(false);
+            if (job.Destination is { } peer)
+            {
+                var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
+                dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning);
+            }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared), token)
                 .ConfigureAwait(false);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
@@ -84,7 +93,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
             // The commit point. Journaled first, so a crash from here on is resolved towards a target that still runs.
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
-            await ConfirmAsync(domain, job, begin, targetExited, promoted).ConfigureAwait(false);
+            await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);
@@ -96,10 +105,15 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 : MigrationJobState.Failed;
             var error = Describe(e, job, deadline.IsCancellationRequested && !job.CancellationToken.IsCancellationRequested);
             if (!promoted.Value)
-                error += await RollbackAsync(job, begin, prepared).ConfigureAwait(false);
+                error += await RollbackAsync(job, dst, begin, prepared).ConfigureAwait(false);
             TryJournal(record with { State = state, Error = error });
             LogEnded(job.Id, job.DomainName, state, job.Phase, error);
             job.End(state, error);
+        }
+        finally
+        {
+            if (remote is not null)
+                await remote.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -109,7 +123,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     /// Once the target is promoted nothing rolls back; a target that ends before the source is gone fails the job,
     /// which never reports success for a guest no QEMU runs.
     /// </summary>
-    private async Task ConfirmAsync(Domain domain, MigrationJob job, BeginResult begin, Task targetExited, StrongBox<bool> promoted)
+    private async Task ConfirmAsync(Domain domain, MigrationJob job, BeginResult begin, IMigrationDestination dst, Task targetExited,
+        StrongBox<bool> promoted)
     {
         var notRunning = await dst.VerifyTargetAsync(job.Id, begin.SourceWasRunning, CancellationToken.None).ConfigureAwait(false);
         if (notRunning is not null)
@@ -117,8 +132,23 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         await ReachedAsync(job, ConfirmStep.TargetVerified).ConfigureAwait(false);
 
         promoted.Value = true;
-        await dst.CommitAsync(job.Id).ConfigureAwait(false);
+        try
+        {
+            await dst.CommitAsync(job.Id).ConfigureAwait(false);
+        }
+        catch (Remote.PeerCommitRefusedException e)
+        {
+            // The destination says it did not take the guest: it is still here, and the rollback resumes it.
+            promoted.Value = false;
+            throw new MigrationException(MigrationPhase.Confirm, $"{e.Message}; the guest stays on the source");
+        }
         await ReachedAsync(job, ConfirmStep.TargetPromoted).ConfigureAwait(false);
+        if (job.Destination is not null)
+        {
+            // The guest runs on the other host now: this one lets go of the domain, then of its QEMU.
+            await src.HandOverAsync(domain, begin.Source, job.Options.UndefineSource, step => ReachedAsync(job, step)).ConfigureAwait(false);
+            return;
+        }
 
         if (targetExited.IsCompleted)
             await ReinstateSourceAsync(domain, job, begin).ConfigureAwait(false);
@@ -193,7 +223,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
     /// kill that fails) is part of the job's error, never a reason for the job not to end.
     /// </summary>
     /// <returns>"" when the rollback went through; otherwise "; rollback incomplete: WHY".</returns>
-    private async Task<string> RollbackAsync(MigrationJob job, BeginResult? begin, PrepareResult? prepared)
+    private async Task<string> RollbackAsync(MigrationJob job, IMigrationDestination dst, BeginResult? begin, PrepareResult? prepared)
     {
         var problems = new List<string>();
         try

@@ -19,7 +19,9 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
     /// <exception cref="DomainNotFoundException"/>
     /// <exception cref="MigrationBusyException">Not running, or another job holds the domain.</exception>
     /// <param name="throttle">When given, the job holds the domain at once but waits for a place before Begin (batch upgrades).</param>
-    public MigrationJob Start(string domainName, MigrationKind kind, MigrationOptions options, SemaphoreSlim? throttle = null)
+    /// <param name="destination">The peer of a remote migration (kind <see cref="MigrationKind.Remote"/>); null for a local one.</param>
+    public MigrationJob Start(string domainName, MigrationKind kind, MigrationOptions options, SemaphoreSlim? throttle = null,
+        Remote.PeerUri? destination = null)
     {
         var domain = registry.Get(domainName);
         if (!domain.Lock.Wait(TimeSpan.Zero))
@@ -31,7 +33,7 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
         {
             if (domain.Active is null)
                 throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
-            job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options);
+            job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options, destination);
             _jobs[job.Id] = job;
             Trim();
             JobAdded?.Invoke(job);

@@ -6,17 +6,26 @@ using Microsoft.Extensions.Logging;
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>The source side: Begin (validate), Perform (send the guest), Confirm (quit the source), Recover (resume it).</summary>
-public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher launcher, ILogger<MigrationSrc> logger)
+public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher launcher, DomainRegistry registry, DefinitionStore store,
+    ILogger<MigrationSrc> logger)
 {
     /// <summary>How often progress is read while RAM is copied. Completion itself comes from MIGRATION events.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
-    public async Task<BeginResult> BeginAsync(Domain domain, MigrationOptions options, CancellationToken cancellationToken)
+    /// <param name="remote">To another host: the target binary and the RAM are that host's to check (in Prepare), and RAM is always sent.</param>
+    public async Task<BeginResult> BeginAsync(Domain domain, MigrationOptions options, bool remote, CancellationToken cancellationToken)
     {
         var source = domain.Active;
         if (source is null || source.HasExited || domain.State is not (DomainState.Running or DomainState.Paused))
             throw new MigrationException(MigrationPhase.Begin, $"domain {domain.Name} is not running (state {domain.State.ToString().ToLowerInvariant()})");
         var definition = source.Definition;
+        if (remote)
+        {
+            if (options.IgnoreShared == true)
+                throw new MigrationException(MigrationPhase.Begin, "option ignoreShared: another host cannot map this host's RAM");
+            var state = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new BeginResult(source, "", new QemuBinaryInfo("", "", "", []), false, state == RunState.Running);
+        }
         var binary = options.TargetBinary ?? launcher.BinaryOf(definition);
         QemuBinaryInfo info;
         try
@@ -142,6 +151,35 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         await reached(ConfirmStep.SourceDirectoryRemoved).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Confirm on the source of a remote migration, once the destination committed: the domain has no instance here any
+    /// more (and no definition, unless kept), then the source QEMU quits and its RAM file goes.
+    /// </summary>
+    public async Task HandOverAsync(Domain domain, DomainInstance source, bool undefine, Func<ConfirmStep, ValueTask> reached)
+    {
+        registry.SetActive(domain, null, DomainState.Shutoff);
+        try
+        {
+            await ConfirmAsync(source, reached).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                launcher.DeleteSharedMemoryFile(domain.Definition);
+                if (undefine)
+                {
+                    store.Delete(domain.Definition.Uuid);
+                    registry.Remove(domain);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogHandOverIncomplete(domain.Name, e.Message);
+            }
+        }
+    }
+
     /// <summary>Rollback on the source: the guest's newest state is still here; let it run again if it ran before.</summary>
     /// <returns>null, or why the source could not be resumed.</returns>
     /// <param name="cancellationToken">The rollback's deadline: a QEMU that does not answer must not hold the job forever.</param>
@@ -213,6 +251,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: sending {DomainName} to {Uri}")]
     private partial void LogPerforming(string jobId, string domainName, string uri);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName} runs on the destination, but cleaning up here failed: {Reason}")]
+    private partial void LogHandOverIncomplete(string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: source (pid {Pid}) resumed after rollback from state {RunState}")]
     private partial void LogResumed(string domainName, int pid, RunState runState);

@@ -3,4 +3,14 @@ using LocalMigrate.UpgradeDaemon.Domains;
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <param name="IgnoreShared">Both sides must agree on x-ignore-shared: the target then expects no RAM pages.</param>
-public sealed record PrepareRequest(string JobId, DomainDefinition Definition, string Binary, bool IgnoreShared);
+public sealed record PrepareRequest(string JobId, DomainDefinition Definition, string Binary, bool IgnoreShared)
+{
+    /// <summary>null: a unix socket in the target's runtime dir (a local migration); else the address a remote target listens on.</summary>
+    public string? ListenAddress { get; init; }
+
+    /// <summary>The target stays paused after the stream arrived (-S) until Commit resumes it: remote targets.</summary>
+    public bool StartPaused { get; init; }
+
+    /// <summary>Runs on the target's monitor after the capabilities, before migrate-incoming (TLS credentials, multifd).</summary>
+    public Func<Interop.Qmp.Monitor.QemuMonitor, CancellationToken, Task>? ConfigureTarget { get; init; }
+}

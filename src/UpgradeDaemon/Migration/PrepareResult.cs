@@ -1,4 +1,5 @@
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <param name="Uri">Where the source sends the stream, in QMP migrate's syntax (unix:PATH for a local target).</param>
-public sealed record PrepareResult(string InstanceId, int Pid, string Uri, string QemuVersion);
+/// <param name="Port">The TCP port a remote target listens on (0 for a local one).</param>
+public sealed record PrepareResult(string InstanceId, int Pid, string Uri, string QemuVersion, int Port = 0);

@@ -21,4 +21,7 @@ public sealed record MigrationInfo
 
     /// <summary>QEMU's reason, when the status is failed.</summary>
     public string? ErrorDesc { get; init; }
+
+    /// <summary>Destination only: where <c>migrate-incoming</c> listens (the port QEMU picked for port 0).</summary>
+    public IReadOnlyList<MigrationSocketAddress>? SocketAddress { get; init; }
 }

@@ -1,0 +1,400 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text;
+using LocalMigrate.Contract;
+using LocalMigrate.Interop.Posix;
+using LocalMigrate.Interop.Qmp;
+using LocalMigrate.Interop.Qmp.Monitor;
+using LocalMigrate.UpgradeDaemon.Domains;
+using LocalMigrate.UpgradeDaemon.Hosting;
+using LocalMigrate.UpgradeDaemon.Api;
+using LocalMigrate.UpgradeDaemon.Migration;
+using Microsoft.Extensions.Logging;
+
+namespace LocalMigrate.UpgradeDaemon.Remote;
+
+/// <summary>
+/// The destination side of a remote migration in this daemon: what <c>org.localmigrate1.Peer</c> does. Pre-flight and
+/// the paused target (Prepare), arrival (Finish), the commit point (Commit: journaled, then defined, promoted, resumed),
+/// rollback (Abort). The target is <see cref="MigrationDst"/>'s, in the shadow registry until Commit. A target whose
+/// source stops asking (link cut, source host gone) is dropped after <see cref="LeaseTimeout"/>: it never ran, so the
+/// source still holds the guest.
+/// </summary>
+public sealed partial class RemoteMigrationDst(DomainRegistry registry, DefinitionStore store, MigrationDst dst, InstanceLauncher launcher,
+    QemuBinaryProbe probe, IncomingJournal journal, DaemonOptions options, TimeProvider time, ILogger<RemoteMigrationDst> logger)
+    : IDisposable
+{
+    /// <summary>How long a prepared target waits for its source to call again before it is dropped.</summary>
+    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>The RAM a target needs beyond the guest's (QEMU itself, device state).</summary>
+    private const long OverheadBytes = 64L << 20;
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastContact = new();
+    private readonly SemaphoreSlim _prepareGate = new(1, 1);
+    private ITimer? _leaseTimer;
+
+    public static string HostName => Environment.MachineName;
+
+    public Dictionary<string, object> Hello(IReadOnlyDictionary<string, object> source)
+    {
+        if (source.TryGetValue(PeerContract.HostKeys.Architecture, out var arch) && arch is string a && a != Architecture)
+            throw new PeerRefusedException($"host {HostName}: architecture {Architecture}, the source is {a}");
+        return new Dictionary<string, object>
+        {
+            [PeerContract.HostKeys.ProtocolVersion] = PeerContract.ProtocolVersion,
+            [PeerContract.HostKeys.HostName] = HostName,
+            [PeerContract.HostKeys.Architecture] = Architecture,
+            [PeerContract.HostKeys.MemAvailableBytes] = (ulong)ProcFs.MemAvailableBytes(),
+        };
+    }
+
+    public static string Architecture => RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant();
+
+    /// <summary>Pre-flight, journal, then a paused target listening on TCP. Every refusal names this host and the reason.</summary>
+    public async Task<PrepareResult> PrepareAsync(string jobId, string definitionJson, IReadOnlyDictionary<string, object> raw, string caller,
+        CancellationToken cancellationToken)
+    {
+        if (!IncomingJournal.IsJobId(jobId))
+            throw new ArgumentException($"job: '{jobId}' is not a job id");
+        var request = ReadOptions(raw);
+        DomainDefinition definition;
+        try
+        {
+            definition = DefinitionParser.Parse(definitionJson);
+        }
+        catch (DefinitionException e)
+        {
+            throw new PeerRefusedException($"host {HostName}: the definition is not valid here: {e.Message}");
+        }
+        // One Prepare at a time: two sources sending the same guest must not both pass the checks below.
+        await _prepareGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (journal.Find(jobId) is not null)
+                throw new PeerRefusedException($"host {HostName}: job {jobId} was already prepared here");
+            var binary = definition.Qemu is { } q && File.Exists(q) ? q : options.QemuBinary;
+            await PreflightAsync(definition, binary, request, cancellationToken).ConfigureAwait(false);
+            definition = definition with { Qemu = binary == options.QemuBinary ? null : binary };
+            var record = new IncomingRecord
+            {
+                JobId = jobId,
+                Domain = definition.Name,
+                Uuid = definition.Uuid,
+                State = IncomingState.Prepared,
+                Definition = Encoding.UTF8.GetString(DefinitionWriter.ToUtf8Json(definition)),
+                Source = caller,
+                Persistent = request.Persistent,
+                Resume = request.Resume,
+                Offline = request.Offline,
+                StartedAt = time.GetUtcNow(),
+            };
+            // Journaled before the target exists: a crash right after the spawn still finds a record naming it.
+            journal.Write(record);
+            Touch(jobId);
+            if (request.Offline)
+            {
+                LogPrepared(jobId, definition.Name, caller, 0, 0);
+                return new PrepareResult("", 0, "", "", 0);
+            }
+            try
+            {
+                launcher.CreateSharedMemoryFile(definition);
+                var prepared = await dst.PrepareAsync(new PrepareRequest(jobId, definition, binary, IgnoreShared: false)
+                {
+                    ListenAddress = "0.0.0.0",
+                    StartPaused = true,
+                    ConfigureTarget = request.Capabilities.Count == 0 ? null : (monitor, token) =>
+                        monitor.MigrateSetCapabilitiesAsync(request.Capabilities.Select(c => new MigrationCapabilityStatus(c, true)).ToList(),
+                            cancellationToken: token),
+                }, cancellationToken).ConfigureAwait(false);
+                journal.Write(record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid });
+                LogPrepared(jobId, definition.Name, caller, prepared.Pid, prepared.Port);
+                return prepared;
+            }
+            catch
+            {
+                TryJournal(record with { State = IncomingState.Aborted });
+                DeleteSharedMemoryFileUnlessUsed(definition);
+                throw;
+            }
+        }
+        finally
+        {
+            _prepareGate.Release();
+        }
+    }
+
+    private async Task PreflightAsync(DomainDefinition definition, string binary, PrepareOptions request, CancellationToken cancellationToken)
+    {
+        var host = HostName;
+        if (registry.Shadow.Find(definition.Name) is not null)
+            throw new PeerRefusedException($"host {host}: domain {definition.Name} is already migrating here");
+        if (registry.Find(definition.Name) is { } named && named.Definition.Uuid != definition.Uuid)
+            throw new PeerRefusedException($"host {host}: another domain named {definition.Name} (uuid {named.Definition.Uuid}) is defined here");
+        if (registry.FindByUuid(definition.Uuid) is { } same && (same.Active is not null || same.State is not DomainState.Shutoff and not DomainState.Crashed))
+            throw new PeerRefusedException($"host {host}: domain {same.Name} (uuid {definition.Uuid}) is already {same.State.ToString().ToLowerInvariant()} here");
+        if (request.Offline)
+            return;
+        QemuBinaryInfo info;
+        try
+        {
+            info = await probe.ProbeAsync(binary, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QemuBinaryException e)
+        {
+            throw new PeerRefusedException($"host {host}: QEMU {binary} unusable: {e.Message}");
+        }
+        if (!info.CanBuild(definition.Machine))
+            throw new PeerRefusedException($"host {host}: QEMU {info.Version} ({binary}) cannot build machine type {definition.Machine}");
+        var needed = ((long)definition.MemoryMiB << 20) + OverheadBytes;
+        var available = ProcFs.MemAvailableBytes();
+        if (needed > available)
+            throw new PeerRefusedException($"host {host}: {definition.MemoryMiB} MiB of guest RAM needs {needed >> 20} MiB free; {available >> 20} MiB available");
+        for (var i = 0; i < definition.Disks.Count; i++)
+        {
+            if (!File.Exists(definition.Disks[i].Path))
+                throw new PeerRefusedException($"host {host}: disks[{i}] {definition.Disks[i].Path} is not here (disks must be on shared storage)");
+        }
+        foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
+        {
+            if (path is not null && !File.Exists(path))
+                throw new PeerRefusedException($"host {host}: {field} {path} is not here");
+        }
+    }
+
+    public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
+    {
+        Touch(jobId);
+        var record = Require(jobId, IncomingState.Prepared);
+        if (record.Offline)
+            return new FinishResult(0, "", RunState.Shutdown);
+        var result = await dst.FinishAsync(jobId, cancellationToken).ConfigureAwait(false);
+        Touch(jobId);
+        return result;
+    }
+
+    public async Task<string> VerifyAsync(string jobId, CancellationToken cancellationToken)
+    {
+        Touch(jobId);
+        var record = Require(jobId, IncomingState.Prepared);
+        // Paused is what a -S target is after the stream arrived: it resumes only at Commit.
+        return record.Offline ? "" : await dst.VerifyTargetAsync(jobId, guestRan: false, cancellationToken).ConfigureAwait(false) ?? "";
+    }
+
+    /// <summary>
+    /// The commit point on this side. Journaled first: once "committed" is on disk this host owns the guest, whatever
+    /// happens next (a restarted daemon finishes the commit). Then defined, promoted, resumed.
+    /// </summary>
+    public async Task CommitAsync(string jobId)
+    {
+        var record = journal.Find(jobId) ?? throw new PeerRefusedException($"host {HostName}: no incoming job {jobId}");
+        if (record.State == IncomingState.Committed)
+            return;
+        if (record.State == IncomingState.Aborted)
+            throw new PeerRefusedException($"host {HostName}: job {jobId} was aborted here (its target is gone); the guest is the source's");
+        var target = dst.TargetOf(jobId);
+        if (!record.Offline && (target is null || target.HasExited))
+        {
+            await AbortAsync(jobId).ConfigureAwait(false);
+            throw new PeerRefusedException($"host {HostName}: the target QEMU of job {jobId} is gone; the guest is the source's");
+        }
+        record = record with { State = IncomingState.Committed };
+        journal.Write(record);
+        _lastContact.TryRemove(jobId, out _);
+        await CompleteCommitAsync(record, target).ConfigureAwait(false);
+    }
+
+    /// <summary>After "committed" is journaled: define, promote, resume. Also what recovery runs for a commit a crash interrupted.</summary>
+    internal async Task CompleteCommitAsync(IncomingRecord record, DomainInstance? target)
+    {
+        var definition = DefinitionParser.Parse(record.Definition);
+        var domain = registry.FindByUuid(definition.Uuid);
+        if (domain is null)
+        {
+            domain = new Domain(definition) { Transient = !record.Persistent };
+            registry.Add(domain);
+        }
+        else
+        {
+            domain.Definition = definition;
+        }
+        if (record.Persistent)
+            store.Save(definition);
+        if (target is null)
+        {
+            LogCommitted(record.JobId, record.Domain, 0);
+            return;
+        }
+        if (dst.TargetOf(record.JobId) is not null)
+            await dst.CommitAsync(record.JobId).ConfigureAwait(false);
+        else
+            dst.Promote(target);
+        if (record.Resume)
+        {
+            try
+            {
+                await target.Monitor.ContAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+            {
+                // The guest is this host's now; a target that will not resume is reported, never handed back.
+                registry.SetState(domain, DomainState.Paused);
+                LogNotResumed(record.JobId, record.Domain, target.Pid, e.Message);
+                return;
+            }
+        }
+        else
+        {
+            registry.SetState(domain, DomainState.Paused);
+        }
+        LogCommitted(record.JobId, record.Domain, target.Pid);
+    }
+
+    public async Task AbortAsync(string jobId)
+    {
+        _lastContact.TryRemove(jobId, out _);
+        var record = journal.Find(jobId);
+        if (record is null || record.State != IncomingState.Prepared)
+            return;
+        journal.Write(record with { State = IncomingState.Aborted });
+        await dst.AbortAsync(jobId).ConfigureAwait(false);
+        DeleteSharedMemoryFileUnlessUsed(DefinitionParser.Parse(record.Definition));
+        LogAborted(jobId, record.Domain);
+    }
+
+    public string Query(string jobId)
+    {
+        Touch(jobId);
+        return journal.Find(jobId)?.State switch
+        {
+            IncomingState.Prepared => PeerContract.IncomingStates.Prepared,
+            IncomingState.Committed => PeerContract.IncomingStates.Committed,
+            IncomingState.Aborted => PeerContract.IncomingStates.Aborted,
+            _ => PeerContract.IncomingStates.Unknown,
+        };
+    }
+
+    /// <summary>Starts the lease check: a prepared target nobody asked about for <see cref="LeaseTimeout"/> is dropped.</summary>
+    public void StartLeases() =>
+        _leaseTimer ??= time.CreateTimer(_ => _ = DropExpiredAsync(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+
+    /// <summary>Recovery of a Prepared job after a restart: its source gets a lease from now to come back.</summary>
+    internal void Touch(string jobId)
+    {
+        if (IncomingJournal.IsJobId(jobId))
+            _lastContact[jobId] = time.GetUtcNow();
+    }
+
+    private async Task DropExpiredAsync()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (jobId, last) in _lastContact)
+        {
+            if (now - last < LeaseTimeout)
+                continue;
+            LogLeaseExpired(jobId, (int)LeaseTimeout.TotalSeconds);
+            try
+            {
+                await AbortAsync(jobId).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                LogJournalFailed(jobId, e.Message);
+            }
+        }
+    }
+
+    private IncomingRecord Require(string jobId, IncomingState state)
+    {
+        var record = journal.Find(jobId) ?? throw new PeerRefusedException($"host {HostName}: no incoming job {jobId}");
+        return record.State == state
+            ? record
+            : throw new PeerRefusedException($"host {HostName}: job {jobId} is {record.State.ToString().ToLowerInvariant()} here");
+    }
+
+    private void DeleteSharedMemoryFileUnlessUsed(DomainDefinition definition)
+    {
+        if (registry.FindByUuid(definition.Uuid) is { Active: not null })
+            return;
+        try
+        {
+            launcher.DeleteSharedMemoryFile(definition);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void TryJournal(IncomingRecord record)
+    {
+        try
+        {
+            journal.Write(record);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogJournalFailed(record.JobId, e.Message);
+        }
+    }
+
+    private static PrepareOptions ReadOptions(IReadOnlyDictionary<string, object> raw)
+    {
+        var options = new PrepareOptions();
+        var errors = new List<string>();
+        foreach (var (key, value) in raw)
+        {
+            switch (key, value)
+            {
+                case (PeerContract.PrepareKeys.ListenHost, string):
+                    break;
+                case (PeerContract.PrepareKeys.Persistent, bool b):
+                    options = options with { Persistent = b };
+                    break;
+                case (PeerContract.PrepareKeys.Resume, bool b):
+                    options = options with { Resume = b };
+                    break;
+                case (PeerContract.PrepareKeys.Offline, bool b):
+                    options = options with { Offline = b };
+                    break;
+                case (PeerContract.PrepareKeys.StreamTls, "none"):
+                    break;
+                case (PeerContract.PrepareKeys.Capabilities, string[] names):
+                    var capabilities = new List<MigrationCapability>();
+                    foreach (var name in names)
+                    {
+                        if (QapiEnum.Parse<MigrationCapability>(name) is var capability && capability != MigrationCapability.Unknown)
+                            capabilities.Add(capability);
+                        else
+                            errors.Add($"option {key}: unknown capability '{name}'");
+                    }
+                    options = options with { Capabilities = capabilities };
+                    break;
+                default:
+                    errors.Add($"option {key}: {BusValues.Describe(value)} is not understood by this host (protocol {PeerContract.ProtocolVersion})");
+                    break;
+            }
+        }
+        return errors.Count == 0 ? options : throw new ArgumentException(string.Join("; ", errors));
+    }
+
+    public void Dispose() => _leaseTimer?.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incoming job {JobId}: {DomainName} from {Source} prepared, target pid {Pid}, port {Port}")]
+    private partial void LogPrepared(string jobId, string domainName, string source, int pid, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incoming job {JobId}: {DomainName} committed: runs here (pid {Pid})")]
+    private partial void LogCommitted(string jobId, string domainName, int pid);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: {DomainName} committed, but its QEMU (pid {Pid}) did not resume: {Reason}")]
+    private partial void LogNotResumed(string jobId, string domainName, int pid, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming job {JobId}: {DomainName} aborted; its target is gone")]
+    private partial void LogAborted(string jobId, string domainName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming job {JobId}: the source did not call for {Seconds} s; the target is dropped (it never ran)")]
+    private partial void LogLeaseExpired(string jobId, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: cannot write the journal: {Reason}")]
+    private partial void LogJournalFailed(string jobId, string reason);
+}
