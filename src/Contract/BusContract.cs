@@ -106,8 +106,9 @@ public static class BusContract
     {
         public const string Local = "local";
         public const string Upgrade = "upgrade";
+        public const string Remote = "remote";
 
-        public static IReadOnlyList<string> All => [Local, Upgrade];
+        public static IReadOnlyList<string> All => [Local, Upgrade, Remote];
     }
 
     /// <summary>Values of Job.Phase: libvirt's five migration phases, in order.</summary>

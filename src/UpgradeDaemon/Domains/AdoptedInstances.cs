@@ -13,4 +13,8 @@ public sealed record AdoptedInstances(
     IReadOnlyList<InstanceRecord> Gone,
     IReadOnlyList<InstanceRecord> Unreachable,
     IReadOnlyList<string> Orphaned,
-    IReadOnlyList<string> RemovedStaleDirectories);
+    IReadOnlyList<string> RemovedStaleDirectories)
+{
+    /// <summary>Targets of remote migrations into this host, with their incoming journal record: not registered anywhere yet.</summary>
+    public IReadOnlyList<(Remote.IncomingRecord Record, DomainInstance Target)> RemoteIncoming { get; init; } = [];
+}

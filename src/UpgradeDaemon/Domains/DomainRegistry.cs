@@ -100,6 +100,14 @@ public sealed class DomainRegistry
         Changed?.Invoke(domain);
     }
 
+    /// <summary>Names what holds the domain's lock besides a job (for busy messages), or clears it (null).</summary>
+    public void SetOperation(Domain domain, string? operation)
+    {
+        lock (_gate)
+            domain.Operation = operation;
+        Changed?.Invoke(domain);
+    }
+
     /// <summary>Tells <see cref="Changed"/> listeners that something derived from the domain changed (e.g. its staleness).</summary>
     public void NotifyChanged(Domain domain) => Changed?.Invoke(domain);
 

@@ -13,19 +13,23 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 /// never killed here, not even one whose definition cannot be read (it is adopted as <see cref="DomainState.Orphaned"/>).
 /// </summary>
 public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistry registry, InstanceLauncher launcher,
-    ILogger<InstanceAdopter> logger)
+    Remote.IncomingJournal incomingJournal, ILogger<InstanceAdopter> logger)
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
 
     public async Task<AdoptedInstances> ScanAsync(CancellationToken cancellationToken)
     {
         var live = new List<DomainInstance>();
+        var incoming = new List<(Remote.IncomingRecord, DomainInstance)>();
+        var incomingJobs = incomingJournal.ReadAll((file, why) => LogSkipped(file, why))
+            .Where(r => r.TargetInstanceId is not null)
+            .ToDictionary(r => r.TargetInstanceId!, StringComparer.Ordinal);
         var gone = new List<InstanceRecord>();
         var unreachable = new List<InstanceRecord>();
         var orphaned = new List<string>();
         var removed = new List<string>();
         if (!Directory.Exists(options.RuntimeDirectory))
-            return new AdoptedInstances(live, gone, unreachable, orphaned, removed);
+            return new AdoptedInstances(live, gone, unreachable, orphaned, removed) { RemoteIncoming = incoming };
 
         foreach (var directory in Directory.GetDirectories(options.RuntimeDirectory).Order(StringComparer.Ordinal))
         {
@@ -63,6 +67,24 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
                 continue;
             }
             var domain = registry.FindByUuid(record.Uuid);
+            // The target of a remote migration: its domain is defined here only at Commit. Its definition comes from
+            // the incoming journal, and its fate is the remote recovery's (Remote.RemoteMigrationDst), not the local one's.
+            if (record.Role == InstanceRole.Incoming && incomingJobs.TryGetValue(record.InstanceId, out var job))
+            {
+                try
+                {
+                    var target = await ConnectAsync(record, paths, identity, DefinitionParser.Parse(job.Definition), cancellationToken)
+                        .ConfigureAwait(false);
+                    incoming.Add((job, target));
+                    LogFound(target.Definition.Name, target.InstanceId, target.Pid, record.Role);
+                }
+                catch (Exception e) when (e is InstanceStartException or DefinitionException)
+                {
+                    LogUnreachable(directory, record.Pid, e.Message);
+                    unreachable.Add(record);
+                }
+                continue;
+            }
             DomainInstance instance;
             try
             {
@@ -88,7 +110,7 @@ public sealed partial class InstanceAdopter(DaemonOptions options, DomainRegistr
             live.Add(instance);
             LogFound(instance.Definition.Name, instance.InstanceId, instance.Pid, instance.Record.Role);
         }
-        return new AdoptedInstances(live, gone, unreachable, orphaned, removed);
+        return new AdoptedInstances(live, gone, unreachable, orphaned, removed) { RemoteIncoming = incoming };
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace LocalMigrate.UpgradeDaemon.Hosting;
 /// Stop: let go of every QEMU (close QMP) without touching it: stopping or upgrading the daemon never stops a VM.
 /// </summary>
 public sealed partial class EngineHostedService(DomainService domains, DomainRegistry registry, InstanceAdopter adopter,
-    MigrationRecovery recovery, InstanceMonitor monitor, MigrationService migrations, ISystemdNotifier notifier,
+    MigrationRecovery recovery, Remote.RemoteMigrationDst incoming, InstanceMonitor monitor, MigrationService migrations, ISystemdNotifier notifier,
     ILogger<EngineHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -20,6 +20,8 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
         domains.LoadDefinitions();
         var adopted = await adopter.ScanAsync(cancellationToken).ConfigureAwait(false);
         var recovered = await recovery.RecoverAsync(adopted, cancellationToken).ConfigureAwait(false);
+        await incoming.RecoverAsync(adopted.RemoteIncoming).ConfigureAwait(false);
+        incoming.StartLeases();
         LogStarted(registry.List().Count, recovered.Kept, recovered.Killed, adopted.Orphaned.Count, adopted.RemovedStaleDirectories.Count,
             recovered.CrashedDomains.Count, recovered.RecoveredJobs.Count);
     }

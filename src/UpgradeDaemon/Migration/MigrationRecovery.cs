@@ -13,7 +13,7 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 /// raises every change). Runs after <see cref="InstanceAdopter"/> found and connected every live QEMU.
 /// </summary>
 public sealed partial class MigrationRecovery(DomainRegistry registry, MigrationJournal journal, MigrationService jobs,
-    ILogger<MigrationRecovery> logger)
+    MigrationSrc src, Remote.PeerSessionFactory sessions, ILogger<MigrationRecovery> logger)
 {
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
@@ -57,6 +57,13 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
                 continue;
             }
 
+            if (record is { Kind: MigrationKind.Remote })
+            {
+                // The target is on another host: only its daemon knows whether it took the guest.
+                recovered.Add(await RecoverRemoteAsync(domain, record, instances, cancellationToken).ConfigureAwait(false));
+                kept += domain.Active is null ? 0 : 1;
+                continue;
+            }
             var (input, decision) = await DecideAsync(record, instances, adopted, uuid, cancellationToken).ConfigureAwait(false);
             LogDecided(domain.Name, input.ToString(), decision.ToString());
             var notResumed = await ApplyAsync(domain, decision, instances).ConfigureAwait(false);
@@ -73,6 +80,142 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             }
         }
         return new RecoveryReport(kept, killed, crashed, recovered, scan.Rejected);
+    }
+
+    /// <summary>
+    /// The source side of a remote job after a restart. Before Confirm the commit was never sent, so the destination's
+    /// target never ran (it waits paused, -S, and drops itself when its lease ends): the guest is this host's, the
+    /// stream is cancelled and the source resumed. From Confirm on only the destination knows: asked, it says committed
+    /// (the source hands over and quits) or not (the source resumes); unreachable, the source stays paused, held
+    /// under the domain's lock, and the destination is asked again every <see cref="RemoteRetryInterval"/>.
+    /// </summary>
+    private async Task<MigrationJob> RecoverRemoteAsync(Domain domain, MigrationJournalRecord record, IReadOnlyList<DomainInstance> instances,
+        CancellationToken cancellationToken)
+    {
+        var source = instances.FirstOrDefault(i => i.InstanceId == record.SourceInstanceId) ?? instances.FirstOrDefault();
+        foreach (var other in instances.Where(i => i != source))
+        {
+            LogLeftRunning(domain.Name, other.InstanceId, other.Pid, "a second local instance beside a remote migration's source");
+            await other.DetachAsync().ConfigureAwait(false);
+        }
+        var peer = record.Peer is { } text ? Remote.PeerUri.Parse(text) : null;
+        string? answer;
+        if (record.Phase < MigrationPhase.Confirm || peer is null)
+        {
+            answer = Contract.PeerContract.IncomingStates.Aborted;
+            if (peer is not null)
+                _ = AbortPeerAsync(peer, record.Id);
+        }
+        else
+        {
+            answer = await AskPeerAsync(peer, record.Id, cancellationToken).ConfigureAwait(false);
+        }
+        var prefix = $"daemon restarted in phase {record.Phase}; ";
+        if (answer is null)
+        {
+            if (source is null)
+            {
+                registry.SetState(domain, DomainState.Shutoff);
+                return EndJob(domain, record, MigrationJobState.Failed, prefix + $"no QEMU of it here, and {peer} does not answer: the guest runs there or nowhere");
+            }
+            await SettleAsync([source], cancellationToken).ConfigureAwait(false);
+            registry.SetActive(domain, source, DomainState.Paused);
+            _ = ResolveLaterAsync(domain, record, source, peer!);
+            return EndJob(domain, record, MigrationJobState.Failed, prefix + $"{peer} does not answer whether it took the guest: it stays paused here, " +
+                $"asked again every {RemoteRetryInterval.TotalSeconds:0} s");
+        }
+        var resolved = await ApplyRemoteAnswerAsync(domain, record, source, answer, peer).ConfigureAwait(false);
+        return EndJob(domain, record, resolved.State, resolved.Error is null ? null : prefix + resolved.Error);
+    }
+
+    /// <summary>How often a source whose destination did not answer after a restart asks again.</summary>
+    public static readonly TimeSpan RemoteRetryInterval = TimeSpan.FromSeconds(10);
+
+    private async Task<(MigrationJobState State, string? Error)> ApplyRemoteAnswerAsync(Domain domain, MigrationJournalRecord record,
+        DomainInstance? source, string answer, Remote.PeerUri? peer)
+    {
+        if (answer == Contract.PeerContract.IncomingStates.Committed)
+        {
+            if (source is not null)
+            {
+                registry.SetActive(domain, source, DomainState.Paused);
+                await src.HandOverAsync(domain, source, record.UndefineSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
+            }
+            else
+            {
+                registry.SetState(domain, DomainState.Shutoff);
+            }
+            LogRemoteCommitted(record.Id, domain.Name, peer?.Text ?? "?");
+            return (MigrationJobState.Completed, null);
+        }
+        if (answer == Contract.PeerContract.IncomingStates.Prepared && peer is not null)
+            _ = AbortPeerAsync(peer, record.Id);
+        if (source is null)
+        {
+            registry.SetState(domain, DomainState.Crashed);
+            return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}) and its QEMU here is gone");
+        }
+        await SettleAsync([source], CancellationToken.None).ConfigureAwait(false);
+        string? notResumed = null;
+        if (record.SourceWasRunning)
+            notResumed = await ResumeAsync(source).ConfigureAwait(false);
+        registry.SetActive(domain, source, record.SourceWasRunning && notResumed is null ? DomainState.Running : DomainState.Paused);
+        return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}): it stays on this host" +
+                                          (notResumed is null ? "" : $", but did not resume: {notResumed}"));
+    }
+
+    /// <summary>Holds the domain (its lock) until the destination answers, then applies the answer.</summary>
+    private async Task ResolveLaterAsync(Domain domain, MigrationJournalRecord record, DomainInstance source, Remote.PeerUri peer)
+    {
+        await domain.Lock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            registry.SetOperation(domain, $"waiting for {peer} to say whether it took the guest (job {record.Id})");
+            while (true)
+            {
+                await Task.Delay(RemoteRetryInterval).ConfigureAwait(false);
+                if (await AskPeerAsync(peer, record.Id, CancellationToken.None).ConfigureAwait(false) is { } answer)
+                {
+                    var (_, error) = await ApplyRemoteAnswerAsync(domain, record, source, answer, peer).ConfigureAwait(false);
+                    LogRemoteResolvedLate(record.Id, domain.Name, answer, error ?? "the guest runs there");
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            registry.SetOperation(domain, null);
+            domain.Lock.Release();
+        }
+    }
+
+    /// <returns>The destination's journal state of the job, or null when it cannot be reached.</returns>
+    private async Task<string?> AskPeerAsync(Remote.PeerUri peer, string jobId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var session = await sessions.OpenAsync(peer, cancellationToken).ConfigureAwait(false);
+            return await session.Peer.QueryAsync(jobId).WaitAsync(QueryTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogPeerUnanswered(jobId, peer.Text, e.Message);
+            return null;
+        }
+    }
+
+    private async Task AbortPeerAsync(Remote.PeerUri peer, string jobId)
+    {
+        try
+        {
+            await using var session = await sessions.OpenAsync(peer, CancellationToken.None).ConfigureAwait(false);
+            await session.Peer.AbortAsync(jobId).WaitAsync(QueryTimeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Its target never ran; its lease drops it.
+            LogPeerUnanswered(jobId, peer.Text, e.Message);
+        }
     }
 
     /// <summary>Observe, decide; while a stream still flows, cancel it, wait, and decide again on what is left.</summary>
@@ -310,6 +453,15 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} was in {Phase} when the daemon stopped; resolved {Outcome}: {Result}")]
     private partial void LogRecovered(string jobId, string domainName, MigrationPhase phase, RecoveryOutcome outcome, string result);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} runs on {Peer} (it committed); the source here is handed over")]
+    private partial void LogRemoteCommitted(string jobId, string domainName, string peer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName}: the destination answered at last ({Answer}): {Result}")]
+    private partial void LogRemoteResolvedLate(string jobId, string domainName, string answer, string result);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: destination {Peer} did not answer: {Reason}")]
+    private partial void LogPeerUnanswered(string jobId, string peer, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Domain {DomainName}: {Input} => {Decision}")]
     private partial void LogDecided(string domainName, string input, string decision);

@@ -19,6 +19,11 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     public async Task RunAsync(Domain domain, MigrationJob job)
     {
+        if (job.Options.Offline && job.Destination is { } offlinePeer)
+        {
+            await RunOfflineAsync(domain, job, offlinePeer).ConfigureAwait(false);
+            return;
+        }
         var record = new MigrationJournalRecord
         {
             Id = job.Id,
@@ -114,6 +119,69 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         {
             if (remote is not null)
                 await remote.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// An offline migration: only the definition moves. Prepare (the destination checks it), then Confirm (it defines
+    /// it; this host undefines it unless told to keep it). No QEMU runs on either side.
+    /// </summary>
+    private async Task RunOfflineAsync(Domain domain, MigrationJob job, Remote.PeerUri peer)
+    {
+        var record = new MigrationJournalRecord
+        {
+            Id = job.Id, Domain = job.DomainName, Uuid = job.DomainUuid, Kind = job.Kind, Phase = MigrationPhase.Begin,
+            State = MigrationJobState.Running, StartedAt = job.StartedAt, Peer = peer.Text, UndefineSource = job.Options.UndefineSource,
+        };
+        Remote.RemoteDestination? remote = null;
+        try
+        {
+            record = await EnterAsync(job, record, MigrationPhase.Begin, job.CancellationToken).ConfigureAwait(false);
+            if (domain.Active is not null)
+                throw new MigrationException(MigrationPhase.Begin, $"domain {domain.Name} is {domain.State.ToString().ToLowerInvariant()}: an offline migration moves a shut-off domain");
+            record = await EnterAsync(job, record, MigrationPhase.Prepare, job.CancellationToken).ConfigureAwait(false);
+            var session = await sessions.OpenAsync(peer, job.CancellationToken).ConfigureAwait(false);
+            remote = new Remote.RemoteDestination(session, sessions, job.Options, resume: false);
+            await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false), job.CancellationToken).ConfigureAwait(false);
+            record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                await remote.CommitAsync(job.Id).ConfigureAwait(false);
+            }
+            catch (Remote.PeerCommitRefusedException e)
+            {
+                throw new MigrationException(MigrationPhase.Confirm, $"{e.Message}; the definition stays here");
+            }
+            await src.HandOverAsync(domain, null, job.Options.UndefineSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
+            TryJournal(record with { State = MigrationJobState.Completed });
+            job.End(MigrationJobState.Completed, null);
+        }
+        catch (Exception e)
+        {
+            var state = e is OperationCanceledException ? MigrationJobState.Cancelled : MigrationJobState.Failed;
+            var error = Describe(e, job, timedOut: false);
+            if (remote is not null && job.Phase < MigrationPhase.Confirm)
+                await TryAbortAsync(remote, job.Id).ConfigureAwait(false);
+            TryJournal(record with { State = state, Error = error });
+            LogEnded(job.Id, job.DomainName, state, job.Phase, error);
+            job.End(state, error);
+        }
+        finally
+        {
+            if (remote is not null)
+                await remote.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task TryAbortAsync(IMigrationDestination dst, string jobId)
+    {
+        try
+        {
+            await dst.AbortAsync(jobId).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Nothing runs there for an offline job; an undelivered abort leaves only a journal line.
         }
     }
 

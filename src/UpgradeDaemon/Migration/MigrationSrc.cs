@@ -155,12 +155,14 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     /// Confirm on the source of a remote migration, once the destination committed: the domain has no instance here any
     /// more (and no definition, unless kept), then the source QEMU quits and its RAM file goes.
     /// </summary>
-    public async Task HandOverAsync(Domain domain, DomainInstance source, bool undefine, Func<ConfirmStep, ValueTask> reached)
+    /// <param name="source">null for an offline migration: no QEMU runs.</param>
+    public async Task HandOverAsync(Domain domain, DomainInstance? source, bool undefine, Func<ConfirmStep, ValueTask> reached)
     {
         registry.SetActive(domain, null, DomainState.Shutoff);
         try
         {
-            await ConfirmAsync(source, reached).ConfigureAwait(false);
+            if (source is not null)
+                await ConfirmAsync(source, reached).ConfigureAwait(false);
         }
         finally
         {

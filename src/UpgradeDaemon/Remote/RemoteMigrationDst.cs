@@ -275,6 +275,48 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         };
     }
 
+    /// <summary>
+    /// After a restart: a committed job is finished (this host owns the guest: define, promote, resume); a prepared one
+    /// is dropped, since its target never ran and its source still holds the guest (it resumes it when its Commit or
+    /// Query hears "aborted"); an aborted one's leftover target is killed.
+    /// </summary>
+    /// <returns>How many targets were kept and how many dropped.</returns>
+    public async Task<(int Kept, int Dropped)> RecoverAsync(IReadOnlyList<(IncomingRecord Record, DomainInstance Target)> found)
+    {
+        var kept = 0;
+        var dropped = 0;
+        foreach (var (record, target) in found)
+        {
+            switch (record.State)
+            {
+                case IncomingState.Committed:
+                    registry.Shadow.Register(target);
+                    await CompleteCommitAsync(record, target).ConfigureAwait(false);
+                    kept++;
+                    break;
+                case IncomingState.Prepared:
+                    TryJournal(record with { State = IncomingState.Aborted });
+                    await dst.DiscardAsync(target).ConfigureAwait(false);
+                    DeleteSharedMemoryFileUnlessUsed(target.Definition);
+                    LogDroppedAfterRestart(record.JobId, record.Domain, target.Pid);
+                    dropped++;
+                    break;
+                case IncomingState.Aborted:
+                    await dst.DiscardAsync(target).ConfigureAwait(false);
+                    dropped++;
+                    break;
+            }
+        }
+        var targets = found.Select(f => f.Record.JobId).ToHashSet(StringComparer.Ordinal);
+        foreach (var orphan in journal.ReadAll((_, _) => { }).Where(r => r.State == IncomingState.Prepared && !targets.Contains(r.JobId)))
+        {
+            TryJournal(orphan with { State = IncomingState.Aborted });
+            if (!orphan.Offline)
+                DeleteSharedMemoryFileUnlessUsed(DefinitionParser.Parse(orphan.Definition));
+        }
+        return (kept, dropped);
+    }
+
     /// <summary>Starts the lease check: a prepared target nobody asked about for <see cref="LeaseTimeout"/> is dropped.</summary>
     public void StartLeases() =>
         _leaseTimer ??= time.CreateTimer(_ => _ = DropExpiredAsync(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
@@ -394,6 +436,9 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming job {JobId}: the source did not call for {Seconds} s; the target is dropped (it never ran)")]
     private partial void LogLeaseExpired(string jobId, int seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming job {JobId}: {DomainName} was prepared, not committed, when the daemon stopped; its paused target (pid {Pid}) is dropped, the source keeps the guest")]
+    private partial void LogDroppedAfterRestart(string jobId, string domainName, int pid);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);
