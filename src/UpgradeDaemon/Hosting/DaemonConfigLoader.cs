@@ -16,7 +16,7 @@ public static class DaemonConfigLoader
 
     private static readonly HashSet<string> RemoteFields =
     [
-        "tlsPort", "tcpPort", "listenAddress", "allowInsecureTcp", "pkiDirectory", "allowedClientDns", "sshBridgeCommand", "sshCommand",
+        "tlsPort", "tcpPort", "listenAddress", "allowInsecureTcp", "pkiDirectory", "allowedClientDns", "sshBridgeCommand", "sshCommand", "incomingLeaseSeconds",
     ];
 
     /// <exception cref="ArgumentException">Names every bad field of the file.</exception>
@@ -102,6 +102,7 @@ public static class DaemonConfigLoader
                     "allowedClientDns" => remote with { AllowedClientDns = p.Value.EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("must be distinguished names")).ToList() },
                     "sshBridgeCommand" => remote with { SshBridgeCommand = NonEmpty(p.Value) },
                     "sshCommand" => remote with { SshCommand = NonEmpty(p.Value) },
+                    "incomingLeaseSeconds" => remote with { IncomingLease = TimeSpan.FromSeconds(p.Value.GetInt32() is >= 15 and <= 3600 and var l ? l : throw new FormatException("must be 15 to 3600")) },
                     _ => remote,
                 };
             }

@@ -33,6 +33,12 @@ public sealed record RemoteOptions
     /// <summary>The ssh client, with options the operator wants on every peer connection (BatchMode is always added).</summary>
     public string SshCommand { get; init; } = "ssh";
 
+    /// <summary>
+    /// How long a prepared incoming target waits for its source to call again (the source calls every 5 s while
+    /// the stream flows) before it is dropped: it never ran, so the source still holds the guest.
+    /// </summary>
+    public TimeSpan IncomingLease { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Default libvirt-like ports, one above libvirtd's so both can run on one host.</summary>
     public const int DefaultTlsPort = 16515;
 

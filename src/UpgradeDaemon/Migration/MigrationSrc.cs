@@ -88,9 +88,11 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 throw new MigrationException(MigrationPhase.Perform, $"source QEMU (pid {begin.Source.Pid}) exited during the migration");
             if (first == targetWatch)
             {
-                // The source learns of it from its socket and fails the migration; the event says so.
+                // A local target's death reaches the source through its socket; a remote destination's loss may not
+                // (a cut link keeps TCP retransmitting for minutes): either way, stop sending now.
                 targetDied = true;
                 targetWatch = never;
+                await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
             }
             else if (first == cancelled)
             {
@@ -108,6 +110,10 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             case MigrationStatus.Completed:
                 return new PerformResult(QueryFinalFiguresAsync(monitor));
+            case MigrationStatus.Cancelled when targetDied:
+                throw new MigrationException(MigrationPhase.Perform, job.Destination is { } peer
+                    ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was cancelled"
+                    : "the target QEMU exited during the transfer");
             case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
             default:

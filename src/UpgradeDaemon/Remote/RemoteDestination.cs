@@ -14,7 +14,7 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 /// </summary>
 public sealed class RemoteDestination(PeerSession session, PeerSessionFactory sessions, MigrationOptions options, bool resume) : IMigrationDestination, IAsyncDisposable
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the source keeps asking a destination that did not answer Commit.</summary>
     public static readonly TimeSpan CommitSettleTimeout = TimeSpan.FromMinutes(3);
@@ -60,8 +60,12 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
             $"tcp:{host}:{port}", prepared[PeerContract.PreparedKeys.QemuVersion].GetString(), port);
     }
 
-    /// <summary>The destination watches its own target; the source learns of its death from the stream (and from Finish/Verify).</summary>
-    public Task WhenTargetExits(string jobId) => Task.Delay(Timeout.Infinite, CancellationToken.None);
+    /// <summary>
+    /// The destination watches its own target; what the source must notice is losing the destination: a cut link
+    /// leaves the QEMU stream hanging in TCP retransmits for minutes, while ssh's keep-alives or the TLS socket
+    /// end the control channel within seconds. Perform then cancels the stream, and the source keeps the guest.
+    /// </summary>
+    public Task WhenTargetExits(string jobId) => _session.Disconnected;
 
     public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -149,7 +153,7 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
         catch (Exception e) when (e is DBusConnectionException or TimeoutException or IOException or ObjectDisposedException)
         {
             // Unreachable: its target never ran and it drops it when its lease runs out.
-            throw new PeerUnreachableException(Uri, $"abort not delivered ({e.Message}); the destination drops its paused target within {RemoteMigrationDst.LeaseTimeout.TotalSeconds:0} s");
+            throw new PeerUnreachableException(Uri, $"abort not delivered ({e.Message}); the destination drops its paused target when its lease runs out");
         }
     }
 

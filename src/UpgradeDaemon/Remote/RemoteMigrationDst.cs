@@ -24,8 +24,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
     QemuBinaryProbe probe, IncomingJournal journal, DaemonOptions options, TimeProvider time, ILogger<RemoteMigrationDst> logger)
     : IDisposable
 {
-    /// <summary>How long a prepared target waits for its source to call again before it is dropped.</summary>
-    public static readonly TimeSpan LeaseTimeout = TimeSpan.FromSeconds(60);
+    private TimeSpan LeaseTimeout => options.Remote.IncomingLease;
 
     /// <summary>The RAM a target needs beyond the guest's (QEMU itself, device state).</summary>
     private const long OverheadBytes = 64L << 20;
