@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LocalMigrate.Interop.Posix;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
 using LocalMigrate.UpgradeDaemon.Tests.Support.Hosts;
 using Xunit.Abstractions;
@@ -135,5 +136,31 @@ public sealed class TestHostsTests(ITestOutputHelper output) : IAsyncLifetime
         var result = await TcpThroughput.MeasureAsync(_hosts.A.Network, _hosts.B.Network, bytes);
         output.WriteLine($"veth TCP A -> B: {result.BytesReceived} bytes in {result.Elapsed.TotalMilliseconds:0} ms = {result.MiBPerSecond:0} MiB/s");
         Assert.Equal(bytes, result.BytesReceived);
+    }
+
+    [Fact]
+    public async Task SweepLeftoversAsync_NetworkOfDeadProcess_RemovedWithItsProcessesLiveOnesKept()
+    {
+        await using var crashed = await TestNetwork.CreateAsync();
+        var host = await crashed.AddHostAsync("x");
+        // Our pid with a start time it never had: the identity of a test process that is gone.
+        await File.WriteAllTextAsync(crashed.OwnerFile, $"{Environment.ProcessId} 1");
+        var start = new ProcessStartInfo("ip");
+        foreach (var a in host.Exec.Skip(1).Concat(["sleep", "600"]))
+            start.ArgumentList.Add(a);
+        using var orphan = Process.Start(start)!;
+        // Until ip has joined the namespace, the orphan is not in it yet and a sweep would not see it.
+        var inside = await host.NamespaceIdentityAsync();
+        await Poll.UntilAsync(() => new FileInfo($"/proc/{orphan.Id}/ns/net").LinkTarget == inside && ProcFs.ReadCommandLine(orphan.Id)[0] == "sleep",
+            TimeSpan.FromSeconds(30), "the orphan running inside the namespace");
+
+        await TestNetwork.SweepLeftoversAsync();
+
+        await orphan.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(File.Exists(Path.Combine(NetworkNamespaces.Directory, host.Namespace)));
+        Assert.False(Directory.Exists(crashed.Directory));
+        foreach (var live in _hosts.Hosts)
+            Assert.True(File.Exists(Path.Combine(NetworkNamespaces.Directory, live.Network.Namespace)), $"{live.Network.Namespace} was swept");
+        Assert.Equal(0, (await PingAsync(_hosts.A, _hosts.B)).ExitCode);
     }
 }

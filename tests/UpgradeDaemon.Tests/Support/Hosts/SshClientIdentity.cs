@@ -23,7 +23,7 @@ internal sealed class SshClientIdentity
     /// <summary>The <c>authorized_keys</c> line that lets this client in.</summary>
     public string PublicKey => File.ReadAllText(KeyFile + ".pub").Trim();
 
-    /// <summary>ssh's arguments before the destination. Paths are under /tmp/lmt-ID: no spaces, no quoting needed.</summary>
+    /// <summary>ssh's arguments before the destination. Paths are under /tmp/lmnet-ID: no spaces, no quoting needed.</summary>
     public IReadOnlyList<string> Options =>
     [
         "-F", "/dev/null", "-i", KeyFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",

@@ -40,6 +40,7 @@ internal sealed class TestHosts : IAsyncDisposable
     /// <c>remote</c> defaults, e.g. <c>{"remote": {"tcpPort": 16510, "allowInsecureTcp": true}}</c>; null for none.</param>
     public static async Task<TestHosts> StartAsync(ITestOutputHelper output, int count = 2, Func<string, string?>? configOverrides = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var network = await TestNetwork.CreateAsync();
         TestHosts? hosts = null;
         try
@@ -50,6 +51,7 @@ internal sealed class TestHosts : IAsyncDisposable
             var networkHosts = new List<NetworkHost>();
             for (var i = 0; i < count; i++)
                 networkHosts.Add(await network.AddHostAsync(((char)('a' + i)).ToString()));
+            var networkReady = clock.Elapsed;
             // Daemons and sshds come up in parallel: each daemon's start is mostly .NET start-up, and they don't share anything.
             var started = networkHosts.Select(async h =>
             {
@@ -69,6 +71,9 @@ internal sealed class TestHosts : IAsyncDisposable
                 // Keep every host that came up, in order, so Dispose stops it even when another failed.
                 hosts._hosts.AddRange(started.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result));
             }
+            // The cost of a fixture, for deciding between one per test and one per class.
+            output.WriteLine($"test hosts: network with {count} hosts in {networkReady.TotalMilliseconds:0} ms, "
+                + $"then keys, sshd and daemons in {(clock.Elapsed - networkReady).TotalMilliseconds:0} ms");
             return hosts;
         }
         catch

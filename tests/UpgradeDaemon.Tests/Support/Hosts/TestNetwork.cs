@@ -10,12 +10,13 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Support.Hosts;
 /// The bridge lives in a namespace of its own (not the root namespace): the fixture then shares nothing with the
 /// machine's or another fixture's networking (no root-namespace interface names to collide, no host firewall or
 /// bridge-netfilter rules on the path, no route to the outside), and deleting the namespaces removes every link.
-/// Names carry a random id (<c>lmt&lt;id&gt;-sw</c>, <c>lmt&lt;id&gt;-a</c>, ...), so test classes can build networks in
-/// parallel; the /24 comes from the same id, which keeps captures and logs of parallel fixtures apart.
+/// Names carry a random id (namespaces <c>lmnet&lt;id&gt;-sw</c>, <c>lmnet&lt;id&gt;-a</c>, ..., directory
+/// <c>/tmp/lmnet-&lt;id&gt;</c>), so test classes can build networks in parallel; the /24 comes from the same id,
+/// which keeps captures and logs of parallel fixtures apart.
 /// </summary>
 internal sealed partial class TestNetwork : IAsyncDisposable
 {
-    private const string Prefix = "lmt";
+    private const string Prefix = "lmnet";
     private readonly List<NetworkHost> _hosts = [];
     private readonly string _subnet;
 
@@ -36,7 +37,8 @@ internal sealed partial class TestNetwork : IAsyncDisposable
 
     private string SwitchNamespace => $"{Prefix}{Id}-sw";
 
-    private string OwnerFile => Path.Combine(Directory, "owner");
+    /// <summary>"PID STARTTIME" of the test process that made the network: the sweep keeps networks whose owner lives.</summary>
+    public string OwnerFile => Path.Combine(Directory, "owner");
 
     /// <summary>Removes what crashed earlier runs left behind, then makes an empty network (the bridge only).</summary>
     public static async Task<TestNetwork> CreateAsync()
@@ -148,9 +150,9 @@ internal sealed partial class TestNetwork : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex("^lmt([0-9a-f]{6})-")]
+    [GeneratedRegex("^lmnet([0-9a-f]{6})-")]
     private static partial Regex NamespacePattern();
 
-    [GeneratedRegex("^lmt-([0-9a-f]{6})$")]
+    [GeneratedRegex("^lmnet-([0-9a-f]{6})$")]
     private static partial Regex DirectoryPattern();
 }
