@@ -33,7 +33,9 @@ public sealed class TestHostsTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.False(Directory.Exists(_hosts.Network.Directory));
     }
 
-    private static Task<CommandResult> PingAsync(TestHost from, TestHost to) => from.Network.RunAsync("ping", "-c", "1", "-W", "2", to.Address);
+    private static Task<CommandResult> PingAsync(TestHost from, TestHost to) => PingAsync(from.Network, to.Network);
+
+    private static Task<CommandResult> PingAsync(NetworkHost from, NetworkHost to) => from.RunAsync("ping", "-c", "1", "-W", "2", to.Address);
 
     [Fact]
     public async Task CutLink_TwoHosts_PingWorksThenNotThenAgainAfterRestore()
@@ -162,5 +164,53 @@ public sealed class TestHostsTests(ITestOutputHelper output) : IAsyncLifetime
         foreach (var live in _hosts.Hosts)
             Assert.True(File.Exists(Path.Combine(NetworkNamespaces.Directory, live.Network.Namespace)), $"{live.Network.Namespace} was swept");
         Assert.Equal(0, (await PingAsync(_hosts.A, _hosts.B)).ExitCode);
+    }
+
+    [Fact]
+    public async Task CutLinkAsync_ThreeHosts_OnlyTheCutHostIsUnreachable()
+    {
+        await using var network = await TestNetwork.CreateAsync();
+        var a = await network.AddHostAsync("a");
+        var b = await network.AddHostAsync("b");
+        var c = await network.AddHostAsync("c");
+
+        await network.CutLinkAsync(b);
+
+        Assert.Equal(0, (await PingAsync(a, c)).ExitCode);
+        Assert.Equal(0, (await PingAsync(c, a)).ExitCode);
+        Assert.NotEqual(0, (await PingAsync(a, b)).ExitCode);
+        Assert.NotEqual(0, (await PingAsync(c, b)).ExitCode);
+    }
+
+    [Fact]
+    public async Task CutLinkAsync_OpenTcpConnection_StallsThenResumesAfterRestore()
+    {
+        // What a migration stream sees when the link is cut: no error, its bytes just stop until the link is back.
+        var received = Path.Combine(_hosts.Network.Directory, "received");
+        var receiver = _hosts.B.Network.RunAsync("socat", "-u", $"TCP-LISTEN:5002,bind={_hosts.B.Address},reuseaddr", $"OPEN:{received},creat");
+        var start = new ProcessStartInfo("ip") { RedirectStandardInput = true };
+        foreach (var a in _hosts.A.Network.Exec.Skip(1).Concat(["socat", "-u", "STDIN", $"TCP:{_hosts.B.Address}:5002,retry=100,interval=0.1"]))
+            start.ArgumentList.Add(a);
+        using var sender = Process.Start(start)!;
+        string Received() => File.Exists(received) ? File.ReadAllText(received) : "";
+
+        await sender.StandardInput.WriteLineAsync("before");
+        await sender.StandardInput.FlushAsync();
+        await Poll.UntilAsync(() => Received().Contains("before"), TimeSpan.FromSeconds(30), "the first line across the link");
+
+        await _hosts.CutLinkAsync(_hosts.B);
+        await sender.StandardInput.WriteLineAsync("during");
+        await sender.StandardInput.FlushAsync();
+        // The failed ping (2 s) is the time the line had to cross, had the link been up.
+        Assert.NotEqual(0, (await PingAsync(_hosts.A, _hosts.B)).ExitCode);
+        Assert.DoesNotContain("during", Received());
+        Assert.False(sender.HasExited, "the sender failed instead of stalling");
+
+        await _hosts.RestoreLinkAsync(_hosts.B);
+        // TCP retransmits with backoff: the stalled line arrives at the next retransmission, within seconds.
+        await Poll.UntilAsync(() => Received().Contains("during"), TimeSpan.FromSeconds(60), "the stalled line after the restore");
+        sender.StandardInput.Close();
+        Assert.Equal(0, (await receiver).ExitCode);
+        Assert.Equal("before\nduring\n", Received());
     }
 }
