@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using LocalMigrate.Interop.Posix;
 using Xunit.Abstractions;
 
@@ -16,10 +17,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
     private readonly ITestOutputHelper _output;
     private Process? _process;
     private readonly StringBuilder _log = new();
+    private readonly IReadOnlyList<string> _launcher;
 
-    public DaemonProcess(ITestOutputHelper output, string? configJson = null)
+    /// <param name="configOverrides">A JSON object merged into the config (objects field by field), e.g. a <c>remote</c> section.</param>
+    /// <param name="launcher">A command the daemon runs under, e.g. <c>ip netns exec NAME</c> (it must exec, so the pid stays the daemon's).</param>
+    public DaemonProcess(ITestOutputHelper output, string? configJson = null, string? configOverrides = null, IReadOnlyList<string>? launcher = null)
     {
         _output = output;
+        _launcher = launcher ?? [];
         var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
         Root = $"/tmp/lmd-{id}";
         Directory.CreateDirectory(Root);
@@ -27,7 +32,21 @@ internal sealed class DaemonProcess : IAsyncDisposable
         SharedMemoryDirectory = $"/dev/shm/lmd-{id}";
         Bus = new TestBus(Path.Combine(Root, "bus"));
         ConfigFile = Path.Combine(Root, "localmigrated.json");
-        File.WriteAllText(ConfigFile, configJson ?? $$"""{ "defaultAccel": "{{TestGuest.Accel}}", "sharedMemoryDirectory": "{{SharedMemoryDirectory}}", "stopTimeoutSeconds": 5 }""");
+        var config = configJson ?? $$"""{ "defaultAccel": "{{TestGuest.Accel}}", "sharedMemoryDirectory": "{{SharedMemoryDirectory}}", "stopTimeoutSeconds": 5 }""";
+        File.WriteAllText(ConfigFile, configOverrides is null ? config : MergeJson(JsonNode.Parse(config)!.AsObject(), JsonNode.Parse(configOverrides)!.AsObject()).ToJsonString());
+    }
+
+    /// <summary>Sets every field of <paramref name="overrides"/> in <paramref name="target"/>; nested objects field by field.</summary>
+    internal static JsonObject MergeJson(JsonObject target, JsonObject overrides)
+    {
+        foreach (var (name, value) in overrides.ToList())
+        {
+            if (value is JsonObject inner && target[name] is JsonObject existing)
+                MergeJson(existing, inner);
+            else
+                target[name] = value?.DeepClone();
+        }
+        return target;
     }
 
     public string Root { get; }
@@ -45,14 +64,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
     /// <param name="parent">A program that starts the daemon as its child (its first argument) and forwards SIGTERM to it.</param>
     public async Task StartAsync(IDictionary<string, string>? environment = null, string? parent = null)
     {
-        var daemon = Path.Combine(BinaryDirectory, "localmigrated");
-        var start = new ProcessStartInfo(parent ?? daemon)
+        var command = _launcher.Concat(parent is null ? [] : [parent]).Append(Path.Combine(BinaryDirectory, "localmigrated")).ToList();
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (parent is not null)
-            start.ArgumentList.Add(daemon);
+        foreach (var a in command.Skip(1))
+            start.ArgumentList.Add(a);
         foreach (var a in new[] { "--bus", Bus.Address, "--config", ConfigFile, "--state-dir", StateDirectory, "--runtime-dir", RuntimeDirectory })
             start.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())

@@ -1,0 +1,62 @@
+using Xunit.Abstractions;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Support.Hosts;
+
+/// <summary>
+/// One host of the multi-host tests: a network namespace with a real <c>localmigrated</c> running inside it (so every
+/// QEMU it starts lives there too), with its own bus, state and runtime directories, and an sshd whose sessions
+/// reach that daemon. The bus socket is a path on the shared filesystem: the CLI and the tests talk to the daemon
+/// from outside the namespace through <see cref="Daemon"/>.
+/// </summary>
+internal sealed class TestHost : IAsyncDisposable
+{
+    private TestHost(NetworkHost network, DaemonProcess daemon)
+    {
+        Network = network;
+        Daemon = daemon;
+    }
+
+    public NetworkHost Network { get; }
+
+    public DaemonProcess Daemon { get; }
+
+    public SshServer Ssh { get; private set; } = null!;
+
+    public string Label => Network.Label;
+
+    /// <summary>The host's IP address on the test network.</summary>
+    public string Address => Network.Address;
+
+    /// <summary><c>root@ADDRESS</c>, the ssh destination.</summary>
+    public string SshDestination => $"root@{Address}";
+
+    /// <summary>The URI a source daemon migrates to over ssh.</summary>
+    public string SshUri => $"ssh://{SshDestination}";
+
+    /// <param name="configOverrides">JSON merged into the daemon's default test config.</param>
+    public static async Task<TestHost> StartAsync(ITestOutputHelper output, NetworkHost network, string directory, string authorizedKeysFile,
+        string configOverrides)
+    {
+        var daemon = new DaemonProcess(new PrefixedTestOutput(output, $"host {network.Label}: "), configOverrides: configOverrides, launcher: network.Exec);
+        var host = new TestHost(network, daemon);
+        try
+        {
+            host.Ssh = await SshServer.StartAsync(network, directory, authorizedKeysFile,
+                new Dictionary<string, string> { ["LOCALMIGRATE_BUS"] = daemon.Bus.Address });
+            await daemon.StartAsync();
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Daemon.DisposeAsync();
+        if (Ssh is not null)
+            await Ssh.DisposeAsync();
+    }
+}
