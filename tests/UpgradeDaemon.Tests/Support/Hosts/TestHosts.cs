@@ -91,9 +91,10 @@ internal sealed class TestHosts : IAsyncDisposable
     public Task RestoreLinkAsync(TestHost host) => Network.RestoreLinkAsync(host.Network);
 
     /// <summary>Runs <c>ssh</c> inside <paramref name="from"/>'s namespace (where its daemon would run it) to
-    /// <paramref name="to"/> with the fixture's client identity.</summary>
+    /// <paramref name="to"/> with the fixture's client identity. <c>-n</c>: the remote command reads no input, and
+    /// ssh must not wait on the test runner's stdin.</summary>
     public Task<CommandResult> SshAsync(TestHost from, TestHost to, string remoteCommand) =>
-        from.Network.RunAsync("ssh", [.. Ssh.Options, to.SshDestination, remoteCommand]);
+        from.Network.RunAsync("ssh", ["-n", .. Ssh.Options, to.SshDestination, remoteCommand]);
 
     public async ValueTask DisposeAsync()
     {
