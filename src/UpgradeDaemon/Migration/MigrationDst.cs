@@ -24,12 +24,12 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             registry.Shadow.Register(target);
             events = target.Monitor.Listen(QemuEvents.Migration);
             _incoming[request.JobId] = new IncomingMigration(target, events);
-            await target.Monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(request.IgnoreShared),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var settings = await MigrationAny.ApplyTuningAsync(target.Monitor, request.TargetTuning ?? MigrationTuning.MinimalTarget(request.IgnoreShared),
+                MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false);
             var uri = "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
-            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion);
+            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion) { TargetSettings = settings };
         }
         catch
         {

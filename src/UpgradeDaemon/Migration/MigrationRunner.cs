@@ -54,8 +54,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             };
 
             record = await EnterAsync(job, record, MigrationPhase.Prepare, token).ConfigureAwait(false);
-            prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared), token)
-                .ConfigureAwait(false);
+            prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
+                { TargetTuning = begin.Tuning?.Target }, token).ConfigureAwait(false);
+            job.SetTargetSettings(prepared.TargetSettings);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
