@@ -105,6 +105,26 @@ public static class BusContract
         public static IReadOnlyList<string> All => [Local, Upgrade];
     }
 
+    /// <summary>Values of Job.ConvergeAction.</summary>
+    public static class ConvergeActions
+    {
+        public const string None = "";
+
+        /// <summary>convergePolicy cancel: the job failed, the guest runs on at the source.</summary>
+        public const string Cancel = "cancel";
+
+        /// <summary>convergePolicy postcopy: switched to postcopy.</summary>
+        public const string Postcopy = "postcopy";
+
+        /// <summary>convergePolicy pause: QEMU stopped the guest to copy the rest.</summary>
+        public const string Pause = "pause";
+
+        /// <summary>Domain.StartPostcopy switched it to postcopy.</summary>
+        public const string ManualPostcopy = "manual-postcopy";
+
+        public static IReadOnlyList<string> All => [None, Cancel, Postcopy, Pause, ManualPostcopy];
+    }
+
     /// <summary>Values of Job.Phase: libvirt's five migration phases, in order.</summary>
     public static class JobPhases
     {

@@ -51,7 +51,7 @@ internal static class DomainObject
                 var uri = (string)call.Args[0]!;
                 if (uri.Length > 0)
                     throw new ArgumentException($"uri: '{uri}': remote migration is not available yet; pass \"\" for a local migration");
-                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!);
+                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!, remote: uri.Length > 0);
                 var job = migrations.Start(name, options.TargetBinary is null ? MigrationKind.Local : MigrationKind.Upgrade, options);
                 return [BusContract.JobPath(job.Id)];
             })
@@ -59,6 +59,14 @@ internal static class DomainObject
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 return [BusContract.JobPath(migrations.Cancel(name).Id)];
+            })
+            .On(DomainContract.StartPostcopy, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var job = domain.Job ?? throw new MigrationBusyException($"domain {name} is not migrating");
+                if (job.RequestPostcopy() is { } refusal)
+                    throw new MigrationBusyException(refusal);
+                return [BusContract.JobPath(job.Id)];
             })
             .On(DomainContract.Undefine, async call =>
             {

@@ -26,6 +26,17 @@ internal static class JobObject
             .Get(JobContract.TargetVersion, () => VariantValue.String(job.Stats.TargetVersion ?? ""))
             .Get(JobContract.Error, () => VariantValue.String(job.Error ?? ""))
             .Get(JobContract.StartedAt, () => VariantValue.UInt64((ulong)job.StartedAt.ToUnixTimeMilliseconds()))
+            .Get(JobContract.DataTransferred, () => VariantValue.UInt64((ulong)job.LastProgress.Transferred))
+            .Get(JobContract.TransferRate, () => VariantValue.UInt64((ulong)job.LastProgress.Rate))
+            .Get(JobContract.DirtyRate, () => VariantValue.UInt64((ulong)job.LastProgress.DirtyRate))
+            .Get(JobContract.Passes, () => VariantValue.UInt64((ulong)job.LastProgress.Passes))
+            .Get(JobContract.ExpectedDowntimeMs, () => VariantValue.UInt64((ulong)job.LastProgress.ExpectedDowntimeMs))
+            .Get(JobContract.CpuThrottlePercent, () => VariantValue.UInt32((uint)job.LastProgress.CpuThrottlePercent))
+            .Get(JobContract.ConvergeAction, () => VariantValue.String(job.ConvergeAction))
+            .Get(JobContract.SourceCapabilities, () => VariantValue.Array(job.SourceSettings.Capabilities.ToArray()))
+            .Get(JobContract.SourceParameters, () => new Dict<string, string>(job.SourceSettings.Parameters.ToDictionary()).AsVariantValue())
+            .Get(JobContract.TargetCapabilities, () => VariantValue.Array(job.TargetSettings.Capabilities.ToArray()))
+            .Get(JobContract.TargetParameters, () => new Dict<string, string>(job.TargetSettings.Parameters.ToDictionary()).AsVariantValue())
             .On(JobContract.Cancel, async call =>
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);

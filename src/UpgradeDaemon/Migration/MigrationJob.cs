@@ -1,3 +1,4 @@
+using LocalMigrate.Contract;
 using System.Diagnostics;
 using System.Security.Cryptography;
 
@@ -62,7 +63,7 @@ public sealed class MigrationJob
     /// <summary>The same for the target QEMU, once Prepare set them.</summary>
     public MigrationSideSettings TargetSettings { get; private set; } = MigrationSideSettings.None;
 
-    /// <summary>What the daemon did to finish a migration that did not converge ("" none; see <see cref="MigrationConvergeActions"/>).</summary>
+    /// <summary>What the daemon did to finish a migration that did not converge ("" none; see <see cref="BusContract.ConvergeActions"/>).</summary>
     public string ConvergeAction { get; private set; } = "";
     public MigrationStats Stats { get; private set; } = new();
     public string? Error { get; private set; }

@@ -1,3 +1,4 @@
+using LocalMigrate.Contract;
 using LocalMigrate.Interop.Qmp;
 using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
@@ -96,7 +97,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             {
                 postcopyRequested = never;
                 if (job.ConvergeAction.Length == 0)
-                    await StartPostcopyAsync(monitor, job, MigrationConvergeActions.ManualPostcopy, "requested").ConfigureAwait(false);
+                    await StartPostcopyAsync(monitor, job, BusContract.ConvergeActions.ManualPostcopy, "requested").ConfigureAwait(false);
             }
             else if (first == tick && !ended.IsCompleted)
             {
@@ -115,7 +116,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             case MigrationStatus.Completed:
                 return new PerformResult(QueryFinalFiguresAsync(monitor));
-            case MigrationStatus.Cancelled when job.ConvergeAction == MigrationConvergeActions.Cancel:
+            case MigrationStatus.Cancelled when job.ConvergeAction == BusContract.ConvergeActions.Cancel:
                 throw new MigrationException(MigrationPhase.Perform,
                     $"the migration did not converge: {notConverging}; cancelled by convergePolicy cancel, the guest runs on at the source");
             case MigrationStatus.Cancelled:
@@ -230,25 +231,25 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         switch (job.Options.ConvergePolicy)
         {
             case MigrationConvergePolicy.Cancel:
-                job.SetConvergeAction(MigrationConvergeActions.Cancel);
-                LogNotConverging(job.Id, job.DomainName, why, MigrationConvergeActions.Cancel);
+                job.SetConvergeAction(BusContract.ConvergeActions.Cancel);
+                LogNotConverging(job.Id, job.DomainName, why, BusContract.ConvergeActions.Cancel);
                 await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
                 break;
             case MigrationConvergePolicy.Postcopy:
-                await StartPostcopyAsync(monitor, job, MigrationConvergeActions.Postcopy, why).ConfigureAwait(false);
+                await StartPostcopyAsync(monitor, job, BusContract.ConvergeActions.Postcopy, why).ConfigureAwait(false);
                 break;
             case MigrationConvergePolicy.Pause:
                 // No limit QEMU can miss: it stops the guest at the end of this pass and copies the rest while it is paused.
                 // The run state travels in the stream, so the target resumes the guest; a failure resumes the source.
-                job.SetConvergeAction(MigrationConvergeActions.Pause);
-                LogNotConverging(job.Id, job.DomainName, why, MigrationConvergeActions.Pause);
+                job.SetConvergeAction(BusContract.ConvergeActions.Pause);
+                LogNotConverging(job.Id, job.DomainName, why, BusContract.ConvergeActions.Pause);
                 try
                 {
                     await monitor.MigrateSetParametersAsync(new MigrationParameters { DowntimeLimit = MaxDowntimeLimitMs }).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
                 {
-                    LogConvergeActionFailed(job.Id, job.DomainName, MigrationConvergeActions.Pause, e.Message);
+                    LogConvergeActionFailed(job.Id, job.DomainName, BusContract.ConvergeActions.Pause, e.Message);
                 }
                 break;
         }
