@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>
@@ -19,12 +21,15 @@ public sealed class ConvergenceWatch(int passes, long downtimeLimitMs, TimeSpan?
                 _overLimit = progress.ExpectedDowntimeMs > downtimeLimitMs ? _overLimit + (progress.Passes - Math.Max(_lastPass, 1)) : 0;
             _lastPass = progress.Passes;
         }
-        var state = $"pass {progress.Passes}, {progress.Remaining >> 20} MiB left, expected downtime {progress.ExpectedDowntimeMs} ms, " +
-                    $"limit {downtimeLimitMs} ms, sending {progress.Rate >> 20} MiB/s, guest dirtying {progress.DirtyRate >> 20} MiB/s";
+        var state = string.Create(CultureInfo.InvariantCulture,
+            $"pass {progress.Passes}, {MiB(progress.Remaining)} MiB left, expected downtime {progress.ExpectedDowntimeMs} ms, " +
+            $"limit {downtimeLimitMs} ms, sending {MiB(progress.Rate)} MiB/s, guest dirtying {MiB(progress.DirtyRate)} MiB/s");
         if (_overLimit >= passes)
             return $"expected downtime above the limit for {_overLimit} passes in a row ({state})";
         if (timeout is { } limit && elapsed >= limit)
             return $"not completed within {limit.TotalSeconds:0} s ({state})";
         return null;
     }
+
+    private static string MiB(long bytes) => (bytes / (double)(1 << 20)).ToString("0.0", CultureInfo.InvariantCulture);
 }

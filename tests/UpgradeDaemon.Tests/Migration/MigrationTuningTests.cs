@@ -137,7 +137,7 @@ public sealed class MigrationTuningTests
         Assert.Null(watch.Observe(step with { Passes = 5 }, TimeSpan.Zero));
         var why = watch.Observe(step with { Passes = 6 }, TimeSpan.Zero);
         Assert.NotNull(why);
-        Assert.Contains("expected downtime above the limit for 3 passes in a row (pass 6, 98 MiB left, expected downtime 500 ms, limit 100 ms", why);
+        Assert.Contains("expected downtime above the limit for 3 passes in a row (pass 6, 98.0 MiB left, expected downtime 500 ms, limit 100 ms", why);
     }
 
     [Fact]
