@@ -59,25 +59,29 @@ internal static class ProgressDisplay
         return figures;
     }
 
+    /// <summary>Remaining at the job's last reading in the copy (none before the first pass).</summary>
     private static ulong? Previous(Dictionary<string, ulong> remaining, JobInfo job)
     {
         ulong? previous = remaining.TryGetValue(job.Path, out var before) ? before : null;
-        remaining[job.Path] = job.DataRemaining;
+        if (job.Passes > 0)
+            remaining[job.Path] = job.DataRemaining;
         return previous;
     }
 
     private static Action<IReadOnlyList<JobInfo>> PlainLines()
     {
+        // A line when something an operator follows moves (state, phase, whole percent, pass, action), not on every rate wobble.
         var last = new Dictionary<string, string>();
         var remaining = new Dictionary<string, ulong>();
         return jobs =>
         {
             foreach (var job in jobs)
             {
-                var line = $"{job.Domain}: {job.State} {job.Progress:0}% {Figures(job, Previous(remaining, job))}";
-                if (last.GetValueOrDefault(job.Path) != line)
-                    Console.Error.WriteLine(line);
-                last[job.Path] = line;
+                var figures = Figures(job, Previous(remaining, job));
+                var key = $"{job.State} {job.Phase} {job.Progress:0} {job.Passes} {job.ConvergeAction} {figures.Contains('↑')}";
+                if (last.GetValueOrDefault(job.Path) != key)
+                    Console.Error.WriteLine($"{job.Domain}: {job.State} {job.Progress:0}% {figures}");
+                last[job.Path] = key;
             }
         };
     }
