@@ -106,6 +106,21 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task ApplyTuning_ZstdLevelOnQemu72_ReadBackCatchesTheSettingQemuDropped()
+    {
+        await _engine.BootGuestAsync("readback", 256, MemoryBacking.Private);
+        var monitor = _engine.Registry.Get("readback").Active!.Monitor;
+        var tuning = new MigrationSideTuning([new(MigrationCapability.Multifd, true)],
+            new MigrationParameters { MultifdCompression = MultifdCompression.Zstd, MultifdZstdLevel = 19 });
+
+        var e = await Assert.ThrowsAsync<MigrationException>(() =>
+            MigrationAny.ApplyTuningAsync(monitor, tuning, MigrationPhase.Perform, "source", CancellationToken.None));
+
+        output.WriteLine(e.Message);
+        Assert.Contains("source QEMU did not take the migration settings: parameter multifd-zstd-level is 1, not 19", e.Message);
+    }
+
+    [Fact]
     public async Task Migrate_NeverConvergesWithPolicyCancel_JobSaysSoAndTheSourceRunsOn()
     {
         var console = await _engine.BootGuestAsync("slowcancel", 256, MemoryBacking.Private, patternMiB: 32);
