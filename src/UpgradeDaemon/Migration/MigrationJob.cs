@@ -127,6 +127,16 @@ public sealed class MigrationJob
         Raise("TargetCapabilities", "TargetParameters");
     }
 
+    /// <summary>migrate-start-postcopy succeeded: the guest runs on the target from here, and the source must never resume it.</summary>
+    public bool PostcopyStarted { get; private set; }
+
+    /// <summary>Set before migrate-start-postcopy is sent (a lost reply may hide a switch that happened); cleared if QEMU refused it.</summary>
+    internal void MarkPostcopyStarted(bool started)
+    {
+        lock (_gate)
+            PostcopyStarted = started;
+    }
+
     internal void SetConvergeAction(string action)
     {
         lock (_gate)

@@ -156,7 +156,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             await deadTarget.DisposeAsync().ConfigureAwait(false);
         }
         using var timeout = new CancellationTokenSource(RollbackTimeout);
-        var notResumed = await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false);
+        var notResumed = await src.RecoverAsync(begin.Source, begin.SourceWasRunning && !job.PostcopyStarted, timeout.Token).ConfigureAwait(false);
         if (notResumed is not null)
             registry.SetState(domain, DomainState.Paused);
         throw new MigrationException(MigrationPhase.Confirm, "the target QEMU exited right after it was promoted; the guest "
@@ -211,13 +211,18 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             try
             {
                 using var timeout = new CancellationTokenSource(RollbackTimeout);
-                if (await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false) is { } notResumed)
+                if (await src.RecoverAsync(begin.Source, begin.SourceWasRunning && !job.PostcopyStarted, timeout.Token).ConfigureAwait(false) is { } notResumed)
                     problems.Add($"the source did not resume: {notResumed}");
             }
             catch (Exception e)
             {
                 problems.Add($"the source did not resume: {e.Message}");
             }
+        }
+        if (begin is not null && job.PostcopyStarted)
+        {
+            registry.SetState(registry.Get(job.DomainName), DomainState.Paused);
+            problems.Add("the source was left paused: the guest ran on the target in postcopy, so the source's RAM is older than the guest's");
         }
         if (problems.Count == 0)
             return "";

@@ -65,7 +65,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         string? notConverging = null;
 
         // Subscribed above, before migrate: the completed event cannot slip past.
-        var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e).IsTerminal(), CancellationToken.None);
+        // postcopy-paused ends it too: 7.2 stops there when the target is lost in postcopy, and nothing here recovers it.
+        var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s.IsTerminal() || s == MigrationStatus.PostcopyPaused),
+            CancellationToken.None);
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
@@ -259,11 +261,17 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     {
         job.SetConvergeAction(action);
         LogNotConverging(job.Id, job.DomainName, why, action);
+        job.MarkPostcopyStarted(true);
         try
         {
             await monitor.MigrateStartPostcopyAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+        catch (QmpExecuteException e)
+        {
+            job.MarkPostcopyStarted(false);
+            LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpTimeoutException)
         {
             LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
         }

@@ -214,6 +214,32 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     }
 
     [Fact]
+    public async Task Migrate_TargetKilledInPostcopy_SourceIsNotResumedWithItsOlderRam()
+    {
+        var console = await _engine.BootGuestAsync("split", 256, MemoryBacking.Private, patternMiB: 32);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
+        var domain = _engine.Registry.Get("split");
+        var source = domain.Active!;
+        var job = _engine.Migrations.Start("split", MigrationKind.Local,
+            new MigrationOptions { MaxBandwidth = 1 * MiB, Postcopy = true, PostcopyBandwidth = 1 * MiB });
+        await Poll.UntilAsync(() => job.Phase == MigrationPhase.Perform && job.DataTotal > 0, TimeSpan.FromSeconds(60), "the copy to start");
+        Assert.Null(job.RequestPostcopy());
+        await Poll.UntilAsync(async () => (await source.Monitor.QueryMigrateAsync()).Status == MigrationStatus.PostcopyActive,
+            TimeSpan.FromSeconds(60), "the source in postcopy-active");
+        var target = _engine.Registry.Shadow.Find("split")!;
+        Assert.True(LocalMigrate.Interop.Posix.Signals.Kill(target.Process));
+        await job.Completion.WaitAsync(TimeSpan.FromMinutes(2));
+        Report(job);
+
+        Assert.Equal(MigrationJobState.Failed, job.State);
+        Assert.True(job.PostcopyStarted);
+        Assert.Contains("the source was left paused: the guest ran on the target in postcopy", job.Error);
+        Assert.NotEqual(RunState.Running, await source.Monitor.QueryStatusAsync());
+        Assert.Equal([source.Pid], _engine.QemuProcesses());
+        Assert.Equal(DomainState.Paused, domain.State);
+    }
+
+    [Fact]
     public async Task RequestPostcopy_WithoutThePostcopyOption_Refused()
     {
         await _engine.BootGuestAsync("nopostcopy", 256, MemoryBacking.Private);
