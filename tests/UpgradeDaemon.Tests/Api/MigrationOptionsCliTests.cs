@@ -21,9 +21,17 @@ public sealed class MigrationOptionsCliTests(ITestOutputHelper output) : IAsyncL
         var console = await _daemon.BootGuestAsync("flags", 256, "private");
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
 
+        using var recorder = await PropertiesChangedRecorder.StartAsync(_daemon.Bus.Address, LocalMigrate.Contract.BusContract.ManagerPath);
         var result = (await _daemon.CliAsync("migrate", "flags", "--parallel-connections", "2", "--compressed", "--comp-methods", "mt",
             "--max-bandwidth-mib", "512", "--max-downtime", "100", "--json")).Json();
         output.WriteLine(result.ToString());
+        var job = LocalMigrate.Contract.BusContract.JobPath(result.GetProperty("job").GetString()!);
+        await Poll.UntilAsync(() => recorder.Values(job, "State").Any(v => v.GetString() == "completed"), TimeSpan.FromSeconds(10),
+            "PropertiesChanged with State completed");
+        // Announced once, when set: not again on every progress tick.
+        Assert.Single(recorder.Values(job, "SourceParameters"));
+        Assert.Single(recorder.Values(job, "TargetCapabilities"));
+        Assert.NotEmpty(recorder.Values(job, "Passes"));
 
         Assert.Equal("completed", result.GetProperty("state").GetString());
         var source = result.GetProperty("source");
