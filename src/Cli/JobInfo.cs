@@ -10,6 +10,18 @@ internal sealed record JobInfo(
     ulong DataRemaining, ulong DowntimeMs, ulong TotalMs, ulong TransferredBytes, uint SourcePid, uint TargetPid,
     string SourceVersion, string TargetVersion, string Error)
 {
+    public ulong DataTransferred { get; init; }
+    public ulong TransferRate { get; init; }
+    public ulong DirtyRate { get; init; }
+    public ulong Passes { get; init; }
+    public ulong ExpectedDowntimeMs { get; init; }
+    public uint CpuThrottlePercent { get; init; }
+    public string ConvergeAction { get; init; } = "";
+    public IReadOnlyList<string> SourceCapabilities { get; init; } = [];
+    public IReadOnlyDictionary<string, string> SourceParameters { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> TargetCapabilities { get; init; } = [];
+    public IReadOnlyDictionary<string, string> TargetParameters { get; init; } = new Dictionary<string, string>();
+
     public bool IsRunning => State == BusContract.JobStates.Running;
 
     public bool IsCompleted => State == BusContract.JobStates.Completed;
@@ -22,7 +34,15 @@ internal sealed record JobInfo(
             read.String(JobContract.State), read.Double(JobContract.Progress), read.UInt64(JobContract.DataTotal),
             read.UInt64(JobContract.DataRemaining), read.UInt64(JobContract.DowntimeMs), read.UInt64(JobContract.TotalMs),
             read.UInt64(JobContract.TransferredBytes), read.UInt32(JobContract.SourcePid), read.UInt32(JobContract.TargetPid),
-            read.String(JobContract.SourceVersion), read.String(JobContract.TargetVersion), read.String(JobContract.Error));
+            read.String(JobContract.SourceVersion), read.String(JobContract.TargetVersion), read.String(JobContract.Error))
+        {
+            DataTransferred = read.UInt64(JobContract.DataTransferred), TransferRate = read.UInt64(JobContract.TransferRate),
+            DirtyRate = read.UInt64(JobContract.DirtyRate), Passes = read.UInt64(JobContract.Passes),
+            ExpectedDowntimeMs = read.UInt64(JobContract.ExpectedDowntimeMs), CpuThrottlePercent = read.UInt32(JobContract.CpuThrottlePercent),
+            ConvergeAction = read.String(JobContract.ConvergeAction),
+            SourceCapabilities = read.Strings(JobContract.SourceCapabilities), SourceParameters = read.StringMap(JobContract.SourceParameters),
+            TargetCapabilities = read.Strings(JobContract.TargetCapabilities), TargetParameters = read.StringMap(JobContract.TargetParameters),
+        };
     }
 
     /// <summary>The result document of --json (DESIGN.md: downtimeMs, totalMs, transferredBytes, sourcePid, targetPid, phase).</summary>
@@ -32,5 +52,17 @@ internal sealed record JobInfo(
         ["downtimeMs"] = DowntimeMs, ["totalMs"] = TotalMs, ["transferredBytes"] = TransferredBytes,
         ["sourcePid"] = SourcePid, ["targetPid"] = TargetPid, ["sourceVersion"] = SourceVersion, ["targetVersion"] = TargetVersion,
         ["error"] = Error.Length == 0 ? null : Error,
+        ["dataTotal"] = DataTotal, ["dataRemaining"] = DataRemaining, ["dataTransferred"] = DataTransferred, ["transferRate"] = TransferRate,
+        ["dirtyRate"] = DirtyRate, ["passes"] = Passes, ["expectedDowntimeMs"] = ExpectedDowntimeMs, ["cpuThrottlePercent"] = CpuThrottlePercent,
+        ["convergeAction"] = ConvergeAction.Length == 0 ? null : ConvergeAction,
+        ["source"] = Side(SourceCapabilities, SourceParameters),
+        ["target"] = Side(TargetCapabilities, TargetParameters),
+    };
+
+    /// <summary>What one QEMU holds, as read back after the daemon set it.</summary>
+    private static JsonObject Side(IReadOnlyList<string> capabilities, IReadOnlyDictionary<string, string> parameters) => new()
+    {
+        ["capabilities"] = Output.Strings(capabilities),
+        ["parameters"] = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value)))),
     };
 }

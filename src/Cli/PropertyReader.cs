@@ -20,6 +20,8 @@ internal readonly struct PropertyReader(IReadOnlyDictionary<string, VariantValue
 
     public string[] Strings(BusProperty property) => Get(property, VariantValueType.Array).GetArray<string>();
 
+    public Dictionary<string, string> StringMap(BusProperty property) => Get(property, VariantValueType.Dictionary).GetDictionary<string, string>();
+
     private VariantValue Get(BusProperty property, VariantValueType type) =>
         properties.TryGetValue(property.Name, out var value) && value.Type == type
             ? value

@@ -111,6 +111,26 @@ public static class BusContract
         public static IReadOnlyList<string> All => [Local, Upgrade, Remote];
     }
 
+    /// <summary>Values of Job.ConvergeAction.</summary>
+    public static class ConvergeActions
+    {
+        public const string None = "";
+
+        /// <summary>convergePolicy cancel: the job failed, the guest runs on at the source.</summary>
+        public const string Cancel = "cancel";
+
+        /// <summary>convergePolicy postcopy: switched to postcopy.</summary>
+        public const string Postcopy = "postcopy";
+
+        /// <summary>convergePolicy pause: QEMU stopped the guest to copy the rest.</summary>
+        public const string Pause = "pause";
+
+        /// <summary>Domain.StartPostcopy switched it to postcopy.</summary>
+        public const string ManualPostcopy = "manual-postcopy";
+
+        public static IReadOnlyList<string> All => [None, Cancel, Postcopy, Pause, ManualPostcopy];
+    }
+
     /// <summary>Values of Job.Phase: libvirt's five migration phases, in order.</summary>
     public static class JobPhases
     {
@@ -125,6 +145,91 @@ public static class BusContract
         public const string DowntimeLimitMs = "downtimeLimitMs";
         public const string IgnoreShared = "ignoreShared";
         public const string TimeoutSeconds = "timeoutSeconds";
+
+        /// <summary>multifd channels, type u. Salt: parallel_connections.</summary>
+        public const string ParallelConnections = "parallelConnections";
+
+        /// <summary>Type b; compress with compMethods (default mt). Salt: compressed.</summary>
+        public const string Compressed = "compressed";
+
+        /// <summary>"mt", "xbzrle" (type s, comma-separated, or as). Salt: comp_methods.</summary>
+        public const string CompMethods = "compMethods";
+
+        /// <summary>mt's algorithm: "zstd" (default) or "zlib", type s.</summary>
+        public const string CompMtAlgorithm = "compMtAlgorithm";
+
+        /// <summary>Type u. Salt: comp_mt_level.</summary>
+        public const string CompMtLevel = "compMtLevel";
+
+        /// <summary>Type u; multifd compresses per channel, so this is the channel count. Salt: comp_mt_threads.</summary>
+        public const string CompMtThreads = "compMtThreads";
+
+        /// <summary>MiB, type t. Salt: comp_xbzrle_cache.</summary>
+        public const string CompXbzrleCacheMiB = "compXbzrleCacheMiB";
+
+        /// <summary>Type b. Salt: postcopy.</summary>
+        public const string Postcopy = "postcopy";
+
+        /// <summary>Bytes per second in postcopy, type t. Salt: postcopy_bandwidth (MiB/s).</summary>
+        public const string PostcopyBandwidth = "postcopyBandwidth";
+
+        /// <summary>Type b. Salt: auto_converge.</summary>
+        public const string AutoConverge = "autoConverge";
+
+        /// <summary>Remote only, type b. Salt: live (inverted).</summary>
+        public const string Offline = "offline";
+
+        /// <summary>Remote only, type b. Salt: persistent.</summary>
+        public const string Persistent = "persistent";
+
+        /// <summary>Remote only, type b. Salt: undefinesource.</summary>
+        public const string UndefineSource = "undefineSource";
+
+        /// <summary>"cancel" (default), "postcopy" or "pause", type s.</summary>
+        public const string ConvergePolicy = "convergePolicy";
+
+        /// <summary>Passes in a row with the expected downtime above the limit before the policy acts, type u.</summary>
+        public const string ConvergePasses = "convergePasses";
+
+        /// <summary>Seconds after which a migration still running counts as not converging, type u.</summary>
+        public const string ConvergeTimeoutSeconds = "convergeTimeoutSeconds";
+
+        /// <summary>Salt's virt.migrate names, accepted as aliases of the keys above (a few in other units).</summary>
+        public static class Salt
+        {
+            /// <summary>Inverse of offline.</summary>
+            public const string Live = "live";
+
+            /// <summary>MiB/s (maxBandwidth is bytes/s).</summary>
+            public const string MaxBandwidth = "max_bandwidth";
+
+            /// <summary>Milliseconds (downtimeLimitMs).</summary>
+            public const string MaxDowntime = "max_downtime";
+
+            public const string ParallelConnections = "parallel_connections";
+            public const string CompMethods = "comp_methods";
+            public const string CompMtLevel = "comp_mt_level";
+            public const string CompMtThreads = "comp_mt_threads";
+
+            /// <summary>MiB.</summary>
+            public const string CompXbzrleCache = "comp_xbzrle_cache";
+
+            /// <summary>MiB/s (postcopyBandwidth is bytes/s).</summary>
+            public const string PostcopyBandwidth = "postcopy_bandwidth";
+
+            public const string AutoConverge = "auto_converge";
+            public const string UndefineSource = "undefinesource";
+        }
+
+        /// <summary>Values of convergePolicy.</summary>
+        public static class ConvergePolicies
+        {
+            public const string Cancel = "cancel";
+            public const string Postcopy = "postcopy";
+            public const string Pause = "pause";
+
+            public static IReadOnlyList<string> All => [Cancel, Postcopy, Pause];
+        }
 
         /// <summary>Manager.Upgrade only: how many migrations run at once.</summary>
         public const string Parallel = "parallel";

@@ -11,6 +11,9 @@ public static class DomainContract
     public static readonly BusMethod Cancel = new(Name, "Cancel", [], [new("job", "o")]);
     public static readonly BusMethod Undefine = new(Name, "Undefine", [], []);
 
+    /// <summary>Switches the running migration to postcopy (it must have been started with the postcopy option); returns its job.</summary>
+    public static readonly BusMethod StartPostcopy = new(Name, "StartPostcopy", [], [new("job", "o")]);
+
     /// <summary>A qcow2 internal snapshot; diskOnly false also saves the guest's RAM and devices (the domain must run).</summary>
     public static readonly BusMethod CreateSnapshot = new(Name, "CreateSnapshot", [new("name", "s"), new("diskOnly", "b")], []);
 
@@ -53,7 +56,7 @@ public static class DomainContract
     public static readonly BusProperty LastJob = new(Name, "LastJob", "o", PropertyEmits.Value);
 
     public static readonly BusInterfaceContract Interface = new(Name,
-        [Start, Stop, Migrate, Cancel, Undefine, CreateSnapshot, ListSnapshots, RevertSnapshot, DeleteSnapshot],
+        [Start, Stop, Migrate, Cancel, Undefine, CreateSnapshot, ListSnapshots, RevertSnapshot, DeleteSnapshot, StartPostcopy],
         [DomainName, Uuid, State, Pid, QemuBinary, QemuVersion, InstanceId, RuntimeDirectory, Stale, StaleReasons, ConsoleLog, Machine,
             MemoryMiB, MemoryBacking, Job, LastJob]);
 }

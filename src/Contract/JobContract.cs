@@ -31,11 +31,41 @@ public static class JobContract
     public static readonly BusProperty TargetVersion = new(Name, "TargetVersion", "s", PropertyEmits.Value);
     public static readonly BusProperty Error = new(Name, "Error", "s", PropertyEmits.Value);
 
+    /// <summary>Bytes sent so far (query-migrate ram.transferred).</summary>
+    public static readonly BusProperty DataTransferred = new(Name, "DataTransferred", "t", PropertyEmits.Value);
+
+    /// <summary>Bytes per second over the last pass.</summary>
+    public static readonly BusProperty TransferRate = new(Name, "TransferRate", "t", PropertyEmits.Value);
+
+    /// <summary>Bytes per second the guest dirties.</summary>
+    public static readonly BusProperty DirtyRate = new(Name, "DirtyRate", "t", PropertyEmits.Value);
+
+    /// <summary>QEMU's dirty-sync-count: 1 during the first full copy. DataRemaining grows again between passes.</summary>
+    public static readonly BusProperty Passes = new(Name, "Passes", "t", PropertyEmits.Value);
+
+    public static readonly BusProperty ExpectedDowntimeMs = new(Name, "ExpectedDowntimeMs", "t", PropertyEmits.Value);
+
+    /// <summary>Percent auto-converge throttles the guest's vCPUs.</summary>
+    public static readonly BusProperty CpuThrottlePercent = new(Name, "CpuThrottlePercent", "u", PropertyEmits.Value);
+
+    /// <summary>One of <see cref="BusContract.ConvergeActions"/>: what finished a migration that did not converge by itself.</summary>
+    public static readonly BusProperty ConvergeAction = new(Name, "ConvergeAction", "s", PropertyEmits.Value);
+
+    /// <summary>The migration capabilities the source QEMU has on, read back after the daemon set them.</summary>
+    public static readonly BusProperty SourceCapabilities = new(Name, "SourceCapabilities", "as", PropertyEmits.Value);
+
+    /// <summary>Every migration parameter the source QEMU holds, by QAPI name, read back after the daemon set them.</summary>
+    public static readonly BusProperty SourceParameters = new(Name, "SourceParameters", "a{ss}", PropertyEmits.Value);
+
+    public static readonly BusProperty TargetCapabilities = new(Name, "TargetCapabilities", "as", PropertyEmits.Value);
+    public static readonly BusProperty TargetParameters = new(Name, "TargetParameters", "a{ss}", PropertyEmits.Value);
+
     /// <summary>Unix time in milliseconds.</summary>
     public static readonly BusProperty StartedAt = new(Name, "StartedAt", "t", PropertyEmits.Const);
 
     public static readonly BusInterfaceContract Interface = new(Name,
         [Cancel],
         [Id, Domain, Kind, Phase, State, Progress, DataTotal, DataRemaining, DowntimeMs, TotalMs, TransferredBytes, SourcePid, TargetPid,
-            SourceVersion, TargetVersion, Error, StartedAt]);
+            SourceVersion, TargetVersion, Error, StartedAt, DataTransferred, TransferRate, DirtyRate, Passes, ExpectedDowntimeMs,
+            CpuThrottlePercent, ConvergeAction, SourceCapabilities, SourceParameters, TargetCapabilities, TargetParameters]);
 }

@@ -15,6 +15,10 @@ internal static class LifecycleCommands
     public static Command Cancel(Option<string> bus) =>
         Simple(bus, "cancel", "cancel the running migration; the source keeps running", d => d.CancelAsync(), "cancel requested for");
 
+    public static Command StartPostcopy(Option<string> bus) =>
+        Simple(bus, "migrate-postcopy", "switch the running migration to postcopy: the guest runs on the target at once and fetches the rest " +
+            "(the migration must have been started with --postcopy)", d => d.StartPostcopyAsync(), "postcopy requested for");
+
     public static Command Stop(Option<string> bus)
     {
         var name = new Argument<string>("NAME");

@@ -35,7 +35,7 @@ internal static class StatusCommand
                 ["stale", d.Stale ? "yes: " + string.Join("; ", d.StaleReasons) : "no"], ["console log", d.ConsoleLog],
             ];
             if (running is not null)
-                rows.Add(["migrating", $"job {running.Id}, phase {running.Phase}, {running.Progress:0}%"]);
+                rows.Add(["migrating", $"job {running.Id}, {running.Progress:0}%, {ProgressDisplay.Figures(running, null)}"]);
             if (last is not null)
                 rows.Add(["last migration", $"{last.State}: downtime {last.DowntimeMs} ms, total {last.TotalMs} ms, {Output.Bytes(last.TransferredBytes)}, pid {last.SourcePid} -> {last.TargetPid}{(last.Error.Length > 0 ? ", " + last.Error : "")}"]);
             Output.WriteTable(["FIELD", "VALUE"], rows);

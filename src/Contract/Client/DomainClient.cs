@@ -23,6 +23,9 @@ public readonly struct DomainClient(DaemonConnection connection, string path)
     /// <returns>The path of the job the cancel went to.</returns>
     public Task<string> CancelAsync() => connection.CallAsync(path, DomainContract.Cancel, null, Replies.ObjectPath);
 
+    /// <returns>The path of the job switched to postcopy.</returns>
+    public Task<string> StartPostcopyAsync() => connection.CallAsync(path, DomainContract.StartPostcopy, null, Replies.ObjectPath);
+
     public Task UndefineAsync() => connection.CallAsync(path, DomainContract.Undefine);
 
     public Task CreateSnapshotAsync(string name, bool diskOnly) =>

@@ -50,7 +50,7 @@ internal static class DomainObject
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 var uri = (string)call.Args[0]!;
                 var destination = uri.Length > 0 ? Remote.PeerUri.Parse(uri) : null;
-                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!);
+                var options = MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[1]!, remote: destination is not null);
                 if (destination is not null && options.TargetBinary is not null)
                     throw new ArgumentException("option targetBinary: the destination host picks its own QEMU binary");
                 var kind = destination is not null ? MigrationKind.Remote : options.TargetBinary is null ? MigrationKind.Local : MigrationKind.Upgrade;
@@ -61,6 +61,14 @@ internal static class DomainObject
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 return [BusContract.JobPath(migrations.Cancel(name).Id)];
+            })
+            .On(DomainContract.StartPostcopy, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var job = domain.Job ?? throw new MigrationBusyException($"domain {name} is not migrating");
+                if (job.RequestPostcopy() is { } refusal)
+                    throw new MigrationBusyException(refusal);
+                return [BusContract.JobPath(job.Id)];
             })
             .On(DomainContract.Undefine, async call =>
             {

@@ -26,6 +26,17 @@ internal static class JobObject
             .Get(JobContract.TargetVersion, () => VariantValue.String(job.Stats.TargetVersion ?? ""))
             .Get(JobContract.Error, () => VariantValue.String(job.Error ?? ""))
             .Get(JobContract.StartedAt, () => VariantValue.UInt64((ulong)job.StartedAt.ToUnixTimeMilliseconds()))
+            .Get(JobContract.DataTransferred, () => VariantValue.UInt64((ulong)job.LastProgress.Transferred))
+            .Get(JobContract.TransferRate, () => VariantValue.UInt64((ulong)job.LastProgress.Rate))
+            .Get(JobContract.DirtyRate, () => VariantValue.UInt64((ulong)job.LastProgress.DirtyRate))
+            .Get(JobContract.Passes, () => VariantValue.UInt64((ulong)job.LastProgress.Passes))
+            .Get(JobContract.ExpectedDowntimeMs, () => VariantValue.UInt64((ulong)job.LastProgress.ExpectedDowntimeMs))
+            .Get(JobContract.CpuThrottlePercent, () => VariantValue.UInt32((uint)job.LastProgress.CpuThrottlePercent))
+            .Get(JobContract.ConvergeAction, () => VariantValue.String(job.ConvergeAction))
+            .Get(JobContract.SourceCapabilities, Cached(() => job.SourceSettings, s => VariantValue.Array(s.Capabilities.ToArray())))
+            .Get(JobContract.SourceParameters, Cached(() => job.SourceSettings, Parameters))
+            .Get(JobContract.TargetCapabilities, Cached(() => job.TargetSettings, s => VariantValue.Array(s.Capabilities.ToArray())))
+            .Get(JobContract.TargetParameters, Cached(() => job.TargetSettings, Parameters))
             .On(JobContract.Cancel, async call =>
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
@@ -35,4 +46,31 @@ internal static class JobObject
                 return [];
             })
             .Complete();
+
+    private static VariantValue Parameters(MigrationSideSettings settings) =>
+        new Dict<string, string>(settings.Parameters.ToDictionary()).AsVariantValue();
+
+    /// <summary>
+    /// The same VariantValue while the settings object is the same: containers compare by reference, so a fresh one on
+    /// every read would be announced as changed on every progress tick.
+    /// </summary>
+    private static Func<VariantValue> Cached(Func<MigrationSideSettings> current, Func<MigrationSideSettings, VariantValue> convert)
+    {
+        var gate = new object();
+        MigrationSideSettings? last = null;
+        var value = default(VariantValue);
+        return () =>
+        {
+            lock (gate)
+            {
+                var now = current();
+                if (!ReferenceEquals(now, last))
+                {
+                    value = convert(now);
+                    last = now;
+                }
+                return value;
+            }
+        };
+    }
 }

@@ -24,15 +24,15 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             registry.Shadow.Register(target);
             events = target.Monitor.Listen(QemuEvents.Migration);
             _incoming[request.JobId] = new IncomingMigration(target, events);
-            await target.Monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(request.IgnoreShared),
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            var settings = await MigrationAny.ApplyTuningAsync(target.Monitor, request.TargetTuning ?? MigrationTuning.MinimalTarget(request.IgnoreShared),
+                MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false);
             if (request.ConfigureTarget is { } configure)
                 await configure(target.Monitor, cancellationToken).ConfigureAwait(false);
             var uri = request.ListenAddress is { } address ? $"tcp:{address}:0" : "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             var port = request.ListenAddress is null ? 0 : await ListeningPortAsync(target, cancellationToken).ConfigureAwait(false);
             LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
-            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port);
+            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port) { TargetSettings = settings };
         }
         catch
         {

@@ -1,3 +1,4 @@
+using LocalMigrate.Contract;
 using System.Diagnostics;
 using System.Security.Cryptography;
 
@@ -13,6 +14,10 @@ public sealed class MigrationJob
     private readonly CancellationTokenSource _cancel = new();
     private readonly TaskCompletionSource<MigrationJob> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TaskCompletionSource _postcopyRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static readonly string[] ProgressProperties =
+        ["Progress", "DataTotal", "DataRemaining", "DataTransferred", "TransferRate", "DirtyRate", "Passes", "ExpectedDowntimeMs", "CpuThrottlePercent"];
 
     public MigrationJob(string domainName, Guid domainUuid, MigrationKind kind, MigrationOptions options, Remote.PeerUri? destination = null)
         : this(Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant(), domainName, domainUuid, kind, options,
@@ -50,8 +55,20 @@ public sealed class MigrationJob
     /// <summary>0 to 100.</summary>
     public double Progress { get; private set; }
 
-    public long DataTotal { get; private set; }
-    public long DataRemaining { get; private set; }
+    public long DataTotal => LastProgress.Total;
+    public long DataRemaining => LastProgress.Remaining;
+
+    /// <summary>The newest query-migrate reading of the source.</summary>
+    public MigrationProgress LastProgress { get; private set; } = MigrationProgress.None;
+
+    /// <summary>Capabilities and parameters the source QEMU holds (read back), once Perform set them.</summary>
+    public MigrationSideSettings SourceSettings { get; private set; } = MigrationSideSettings.None;
+
+    /// <summary>The same for the target QEMU, once Prepare set them.</summary>
+    public MigrationSideSettings TargetSettings { get; private set; } = MigrationSideSettings.None;
+
+    /// <summary>What the daemon did to finish a migration that did not converge ("" none; see <see cref="BusContract.ConvergeActions"/>).</summary>
+    public string ConvergeAction { get; private set; } = "";
     public MigrationStats Stats { get; private set; } = new();
     public string? Error { get; private set; }
     public TimeSpan Elapsed => _clock.Elapsed;
@@ -89,16 +106,67 @@ public sealed class MigrationJob
         Raise("Phase");
     }
 
-    internal void ReportProgress(long total, long remaining)
+    /// <summary>Progress follows remaining down and up again: a pass that finds more dirty RAM lowers it.</summary>
+    internal void ReportProgress(MigrationProgress progress)
     {
         lock (_gate)
         {
-            DataTotal = total;
-            DataRemaining = remaining;
-            Progress = total <= 0 ? 0 : Math.Clamp(100.0 * (total - remaining) / total, 0, 100);
+            LastProgress = progress;
+            Progress = progress.Total <= 0 ? 0 : Math.Clamp(100.0 * (progress.Total - progress.Remaining) / progress.Total, 0, 100);
         }
-        Raise("Progress", "DataTotal", "DataRemaining");
+        Raise(ProgressProperties);
     }
+
+    internal void SetSourceSettings(MigrationSideSettings settings)
+    {
+        lock (_gate)
+            SourceSettings = settings;
+        Raise("SourceCapabilities", "SourceParameters");
+    }
+
+    internal void SetTargetSettings(MigrationSideSettings settings)
+    {
+        lock (_gate)
+            TargetSettings = settings;
+        Raise("TargetCapabilities", "TargetParameters");
+    }
+
+    /// <summary>migrate-start-postcopy succeeded: the guest runs on the target from here, and the source must never resume it.</summary>
+    public bool PostcopyStarted { get; private set; }
+
+    /// <summary>Set before migrate-start-postcopy is sent (a lost reply may hide a switch that happened); cleared if QEMU refused it.</summary>
+    internal void MarkPostcopyStarted(bool started)
+    {
+        lock (_gate)
+            PostcopyStarted = started;
+    }
+
+    internal void SetConvergeAction(string action)
+    {
+        lock (_gate)
+            ConvergeAction = action;
+        Raise("ConvergeAction");
+    }
+
+    /// <summary>Asks the Perform loop to switch to postcopy (D-Bus StartPostcopy).</summary>
+    /// <returns>null when the request was passed on; otherwise why not.</returns>
+    public string? RequestPostcopy()
+    {
+        lock (_gate)
+        {
+            if (State != MigrationJobState.Running)
+                return $"job {Id} already ended ({State.ToString().ToLowerInvariant()})";
+            if (Options.Postcopy != true)
+                return $"job {Id} was started without the postcopy option: both QEMUs need postcopy-ram before the migration starts";
+            if (Phase != MigrationPhase.Perform)
+                return $"job {Id} is in phase {Phase}; postcopy can only start while RAM is copied (phase Perform)";
+        }
+        _postcopyRequested.TrySetResult();
+        return null;
+    }
+
+    /// <summary>Completes when <see cref="RequestPostcopy"/> was accepted.</summary>
+    internal Task PostcopyRequested => _postcopyRequested.Task;
 
     internal void SetStats(MigrationStats stats)
     {
@@ -120,7 +188,7 @@ public sealed class MigrationJob
             if (state == MigrationJobState.Completed)
             {
                 Progress = 100;
-                DataRemaining = 0;
+                LastProgress = LastProgress with { Remaining = 0 };
             }
         }
         Raise("State", "Error", "Progress", "DataRemaining");

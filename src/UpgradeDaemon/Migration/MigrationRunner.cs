@@ -19,7 +19,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     public async Task RunAsync(Domain domain, MigrationJob job)
     {
-        if (job.Options.Offline && job.Destination is { } offlinePeer)
+        if (job.Options.IsOffline && job.Destination is { } offlinePeer)
         {
             await RunOfflineAsync(domain, job, offlinePeer).ConfigureAwait(false);
             return;
@@ -38,7 +38,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             SourcePid = domain.Active?.Pid ?? 0,
             SourceWasRunning = domain.State == DomainState.Running,
             Peer = job.Destination?.Text,
-            UndefineSource = job.Options.UndefineSource,
+            UndefineSource = job.Options.UndefinesSource,
         };
         IMigrationDestination dst = localDst;
         Remote.RemoteDestination? remote = null;
@@ -68,8 +68,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning);
             }
-            prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared), token)
-                .ConfigureAwait(false);
+            prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
+                { TargetTuning = begin.Tuning?.Target }, token).ConfigureAwait(false);
+            job.SetTargetSettings(prepared.TargetSettings);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
@@ -131,7 +132,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         var record = new MigrationJournalRecord
         {
             Id = job.Id, Domain = job.DomainName, Uuid = job.DomainUuid, Kind = job.Kind, Phase = MigrationPhase.Begin,
-            State = MigrationJobState.Running, StartedAt = job.StartedAt, Peer = peer.Text, UndefineSource = job.Options.UndefineSource,
+            State = MigrationJobState.Running, StartedAt = job.StartedAt, Peer = peer.Text, UndefineSource = job.Options.UndefinesSource,
         };
         Remote.RemoteDestination? remote = null;
         try
@@ -152,7 +153,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             {
                 throw new MigrationException(MigrationPhase.Confirm, $"{e.Message}; the definition stays here");
             }
-            await src.HandOverAsync(domain, null, job.Options.UndefineSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
+            await src.HandOverAsync(domain, null, job.Options.UndefinesSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             job.End(MigrationJobState.Completed, null);
         }
@@ -214,7 +215,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         if (job.Destination is not null)
         {
             // The guest runs on the other host now: this one lets go of the domain, then of its QEMU.
-            await src.HandOverAsync(domain, begin.Source, job.Options.UndefineSource, step => ReachedAsync(job, step)).ConfigureAwait(false);
+            await src.HandOverAsync(domain, begin.Source, job.Options.UndefinesSource, step => ReachedAsync(job, step)).ConfigureAwait(false);
             return;
         }
 
@@ -253,7 +254,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             await deadTarget.DisposeAsync().ConfigureAwait(false);
         }
         using var timeout = new CancellationTokenSource(RollbackTimeout);
-        var notResumed = await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false);
+        var notResumed = await src.RecoverAsync(begin.Source, begin.SourceWasRunning && !job.PostcopyStarted, timeout.Token).ConfigureAwait(false);
         if (notResumed is not null)
             registry.SetState(domain, DomainState.Paused);
         throw new MigrationException(MigrationPhase.Confirm, "the target QEMU exited right after it was promoted; the guest "
@@ -308,13 +309,18 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             try
             {
                 using var timeout = new CancellationTokenSource(RollbackTimeout);
-                if (await src.RecoverAsync(begin.Source, begin.SourceWasRunning, timeout.Token).ConfigureAwait(false) is { } notResumed)
+                if (await src.RecoverAsync(begin.Source, begin.SourceWasRunning && !job.PostcopyStarted, timeout.Token).ConfigureAwait(false) is { } notResumed)
                     problems.Add($"the source did not resume: {notResumed}");
             }
             catch (Exception e)
             {
                 problems.Add($"the source did not resume: {e.Message}");
             }
+        }
+        if (begin is not null && job.PostcopyStarted)
+        {
+            registry.SetState(registry.Get(job.DomainName), DomainState.Paused);
+            problems.Add("the source was left paused: the guest ran on the target in postcopy, so the source's RAM is older than the guest's");
         }
         if (problems.Count == 0)
             return "";

@@ -31,11 +31,11 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
         MigrationJob job;
         try
         {
-            if (options.Offline && destination is null)
+            if (options.IsOffline && destination is null)
                 throw new ArgumentException("option offline: only a migration to another host (--to) can be offline");
-            if (options.Offline && domain.Active is not null)
+            if (options.IsOffline && domain.Active is not null)
                 throw new MigrationBusyException($"domain {domainName} is {domain.State.ToString().ToLowerInvariant()}: an offline migration moves a shut-off domain");
-            if (domain.Active is null && !options.Offline)
+            if (domain.Active is null && !options.IsOffline)
                 throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
             job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options, destination);
             _jobs[job.Id] = job;

@@ -1,3 +1,4 @@
+using LocalMigrate.Contract;
 using LocalMigrate.Interop.Qmp;
 using LocalMigrate.Interop.Qmp.Monitor;
 using LocalMigrate.UpgradeDaemon.Domains;
@@ -23,8 +24,12 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             if (options.IgnoreShared == true)
                 throw new MigrationException(MigrationPhase.Begin, "option ignoreShared: another host cannot map this host's RAM");
+            // RAM always travels between hosts (shared RAM too: it is shared on this host only).
+            var remotePlan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared: false);
+            if (remotePlan.Tuning is null)
+                throw new MigrationException(MigrationPhase.Begin, string.Join("; ", remotePlan.Errors));
             var state = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new BeginResult(source, "", new QemuBinaryInfo("", "", "", []), false, state == RunState.Running);
+            return new BeginResult(source, "", new QemuBinaryInfo("", "", "", []), false, state == RunState.Running) { Tuning = remotePlan.Tuning };
         }
         var binary = options.TargetBinary ?? launcher.BinaryOf(definition);
         QemuBinaryInfo info;
@@ -51,8 +56,11 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 throw new MigrationException(MigrationPhase.Begin,
                     $"a copy of {definition.MemoryMiB} MiB of private RAM needs that much free memory; {available >> 20} MiB available");
         }
+        var plan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared);
+        if (plan.Tuning is null)
+            throw new MigrationException(MigrationPhase.Begin, string.Join("; ", plan.Errors));
         var runState = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        return new BeginResult(source, binary, info, ignoreShared, runState == RunState.Running);
+        return new BeginResult(source, binary, info, ignoreShared, runState == RunState.Running) { Tuning = plan.Tuning };
     }
 
     /// <summary>Sends the guest to <paramref name="uri"/>. Returns once the source reports completed; QEMU's figures follow.</summary>
@@ -62,16 +70,17 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     {
         var monitor = begin.Source.Monitor;
         using var events = monitor.Listen(QemuEvents.Migration);
-        await monitor.MigrateSetCapabilitiesAsync(MigrationCapabilities.For(begin.IgnoreShared), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
-        await monitor.MigrateSetParametersAsync(new MigrationParameters
-        {
-            MaxBandwidth = job.Options.MaxBandwidth ?? MigrationOptions.UnlimitedBandwidth,
-            DowntimeLimit = (long)(job.Options.DowntimeLimitMs ?? 300),
-        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var tuning = begin.Tuning ?? throw new InvalidOperationException($"job {job.Id}: Begin planned no tuning");
+        job.SetSourceSettings(await MigrationAny.ApplyTuningAsync(monitor, tuning.Source, MigrationPhase.Perform, "source", cancellationToken)
+            .ConfigureAwait(false));
+        var convergence = new ConvergenceWatch(job.Options.ConvergePasses, tuning.Source.Parameters.DowntimeLimit ?? MigrationOptions.DefaultDowntimeLimitMs,
+            job.Options.ConvergeTimeout);
+        string? notConverging = null;
 
         // Subscribed above, before migrate: the completed event cannot slip past.
-        var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e).IsTerminal(), CancellationToken.None);
+        // postcopy-paused ends it too: 7.2 stops there when the target is lost in postcopy, and nothing here recovers it.
+        var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s.IsTerminal() || s == MigrationStatus.PostcopyPaused),
+            CancellationToken.None);
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
@@ -80,10 +89,12 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         var targetWatch = targetExited;
         var sourceGone = begin.Source.Exit?.Exited ?? never;
         var targetDied = false;
+        var postcopyRequested = job.PostcopyRequested;
+        var performStarted = job.Elapsed;
         while (!ended.IsCompleted)
         {
             var tick = Task.Delay(ProgressInterval, CancellationToken.None);
-            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone).ConfigureAwait(false);
+            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone, postcopyRequested).ConfigureAwait(false);
             if (first == sourceGone)
                 throw new MigrationException(MigrationPhase.Perform, $"source QEMU (pid {begin.Source.Pid}) exited during the migration");
             if (first == targetWatch)
@@ -99,9 +110,21 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 cancelled = never;
                 await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
             }
+            else if (first == postcopyRequested)
+            {
+                postcopyRequested = never;
+                if (job.ConvergeAction.Length == 0)
+                    await StartPostcopyAsync(monitor, job, BusContract.ConvergeActions.ManualPostcopy, "requested").ConfigureAwait(false);
+            }
             else if (first == tick && !ended.IsCompleted)
             {
-                await ReportProgressAsync(monitor, job).ConfigureAwait(false);
+                var progress = await ReportProgressAsync(monitor, job).ConfigureAwait(false);
+                if (progress is not null && notConverging is null && job.ConvergeAction.Length == 0
+                    && convergence.Observe(progress, job.Elapsed - performStarted) is { } why)
+                {
+                    notConverging = why;
+                    await ActOnNonConvergenceAsync(monitor, job, why).ConfigureAwait(false);
+                }
             }
         }
 
@@ -114,6 +137,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 throw new MigrationException(MigrationPhase.Perform, job.Destination is { } peer
                     ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was cancelled"
                     : "the target QEMU exited during the transfer");
+            case MigrationStatus.Cancelled when job.ConvergeAction == BusContract.ConvergeActions.Cancel:
+                throw new MigrationException(MigrationPhase.Perform,
+                    $"the migration did not converge: {notConverging}; cancelled by convergePolicy cancel, the guest runs on at the source");
             case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
             default:
@@ -231,19 +257,78 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         }
     }
 
-    private static async Task ReportProgressAsync(QemuMonitor monitor, MigrationJob job)
+    private static async Task<MigrationProgress?> ReportProgressAsync(QemuMonitor monitor, MigrationJob job)
     {
         try
         {
             var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
-            if (info.Ram is { } ram)
-                job.ReportProgress(ram.Total, ram.Remaining);
+            if (info.Ram is not { } ram)
+                return null;
+            var progress = new MigrationProgress(ram.Total, ram.Remaining, ram.Transferred, (long)(ram.Mbps * 1_000_000 / 8),
+                ram.DirtyPagesRate * (ram.PageSize > 0 ? ram.PageSize : 4096), ram.DirtySyncCount, info.ExpectedDowntime ?? 0,
+                info.CpuThrottlePercentage ?? 0);
+            job.ReportProgress(progress);
+            return progress;
         }
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
         {
             // Progress is advisory; the MIGRATION event decides the outcome.
+            return null;
         }
     }
+
+    /// <summary>The converge policy: the job records what it did; the MIGRATION event still decides the outcome.</summary>
+    private async Task ActOnNonConvergenceAsync(QemuMonitor monitor, MigrationJob job, string why)
+    {
+        switch (job.Options.ConvergePolicy)
+        {
+            case MigrationConvergePolicy.Cancel:
+                job.SetConvergeAction(BusContract.ConvergeActions.Cancel);
+                LogNotConverging(job.Id, job.DomainName, why, BusContract.ConvergeActions.Cancel);
+                await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
+                break;
+            case MigrationConvergePolicy.Postcopy:
+                await StartPostcopyAsync(monitor, job, BusContract.ConvergeActions.Postcopy, why).ConfigureAwait(false);
+                break;
+            case MigrationConvergePolicy.Pause:
+                // No limit QEMU can miss: it stops the guest at the end of this pass and copies the rest while it is paused.
+                // The run state travels in the stream, so the target resumes the guest; a failure resumes the source.
+                job.SetConvergeAction(BusContract.ConvergeActions.Pause);
+                LogNotConverging(job.Id, job.DomainName, why, BusContract.ConvergeActions.Pause);
+                try
+                {
+                    await monitor.MigrateSetParametersAsync(new MigrationParameters { DowntimeLimit = MaxDowntimeLimitMs }).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+                {
+                    LogConvergeActionFailed(job.Id, job.DomainName, BusContract.ConvergeActions.Pause, e.Message);
+                }
+                break;
+        }
+    }
+
+    private async Task StartPostcopyAsync(QemuMonitor monitor, MigrationJob job, string action, string why)
+    {
+        job.SetConvergeAction(action);
+        LogNotConverging(job.Id, job.DomainName, why, action);
+        job.MarkPostcopyStarted(true);
+        try
+        {
+            await monitor.MigrateStartPostcopyAsync().ConfigureAwait(false);
+        }
+        catch (QmpExecuteException e)
+        {
+            job.MarkPostcopyStarted(false);
+            LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
+        }
+        catch (Exception e) when (e is QmpDisconnectedException or QmpTimeoutException)
+        {
+            LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
+        }
+    }
+
+    /// <summary>QEMU's largest downtime-limit (qapi/migration.json: 2000 s).</summary>
+    private const long MaxDowntimeLimitMs = 2_000_000;
 
     /// <summary>migrate_cancel, best effort: the MIGRATION event (or the status queried next) tells what happened.</summary>
     private static async Task TryCancelMigrationAsync(QemuMonitor monitor)
@@ -262,6 +347,11 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName} runs on the destination, but cleaning up here failed: {Reason}")]
     private partial void LogHandOverIncomplete(string domainName, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} switches to {Action}: {Reason}")]
+    private partial void LogNotConverging(string jobId, string domainName, string reason, string action);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName}: {Action} failed: {Reason}")]
+    private partial void LogConvergeActionFailed(string jobId, string domainName, string action, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: source (pid {Pid}) resumed after rollback from state {RunState}")]
     private partial void LogResumed(string domainName, int pid, RunState runState);

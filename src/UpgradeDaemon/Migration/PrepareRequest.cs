@@ -13,4 +13,7 @@ public sealed record PrepareRequest(string JobId, DomainDefinition Definition, s
 
     /// <summary>Runs on the target's monitor after the capabilities, before migrate-incoming (TLS credentials, multifd).</summary>
     public Func<Interop.Qmp.Monitor.QemuMonitor, CancellationToken, Task>? ConfigureTarget { get; init; }
+
+    /// <summary>The target's capabilities and parameters (MigrationTuning.Target); null: events and x-ignore-shared only.</summary>
+    public MigrationSideTuning? TargetTuning { get; init; }
 }

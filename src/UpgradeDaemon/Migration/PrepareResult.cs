@@ -2,4 +2,8 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <param name="Uri">Where the source sends the stream, in QMP migrate's syntax (unix:PATH for a local target).</param>
 /// <param name="Port">The TCP port a remote target listens on (0 for a local one).</param>
-public sealed record PrepareResult(string InstanceId, int Pid, string Uri, string QemuVersion, int Port = 0);
+public sealed record PrepareResult(string InstanceId, int Pid, string Uri, string QemuVersion, int Port = 0)
+{
+    /// <summary>What the target QEMU holds after Prepare set its migration capabilities and parameters (read back).</summary>
+    public MigrationSideSettings TargetSettings { get; init; } = MigrationSideSettings.None;
+}

@@ -48,9 +48,9 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
         var prepared = await Call(p => p.PrepareAsync(request.JobId, definition, new Dictionary<string, VariantValue>
         {
             [PeerContract.PrepareKeys.ListenHost] = VariantValue.String(Uri.Host),
-            [PeerContract.PrepareKeys.Persistent] = VariantValue.Bool(options.Persistent),
+            [PeerContract.PrepareKeys.Persistent] = VariantValue.Bool(options.DefinesOnDestination),
             [PeerContract.PrepareKeys.Resume] = VariantValue.Bool(resume),
-            [PeerContract.PrepareKeys.Offline] = VariantValue.Bool(options.Offline),
+            [PeerContract.PrepareKeys.Offline] = VariantValue.Bool(options.IsOffline),
             [PeerContract.PrepareKeys.StreamTls] = VariantValue.String("none"),
         }).WaitAsync(cancellationToken)).ConfigureAwait(false);
         _heartbeat = HeartbeatAsync(request.JobId);

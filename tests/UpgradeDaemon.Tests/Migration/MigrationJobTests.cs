@@ -36,11 +36,23 @@ public sealed class MigrationJobTests
         var seen = new List<string>();
         job.Changed += (_, names) => seen.AddRange(names);
         job.Changed += (_, _) => throw new InvalidOperationException("listener bug");
-        job.ReportProgress(1000, 250);
+        job.ReportProgress(MigrationProgress.None with { Total = 1000, Remaining = 250 });
         Assert.Equal(75, job.Progress);
         Assert.Contains("DataRemaining", seen);
         job.End(MigrationJobState.Completed, null);
         Assert.True(job.Completion.IsCompletedSuccessfully);
         Assert.Contains("State", seen);
+    }
+
+    [Fact]
+    public void ReportProgress_RemainingGrowsAgain_ProgressFollowsItDown()
+    {
+        var job = NewJob();
+        job.ReportProgress(MigrationProgress.None with { Total = 1000, Remaining = 100, Passes = 16 });
+        Assert.Equal(90, job.Progress);
+        job.ReportProgress(MigrationProgress.None with { Total = 1000, Remaining = 400, Passes = 17 });
+        Assert.Equal(60, job.Progress);
+        Assert.Equal(400, job.DataRemaining);
+        Assert.Equal(17, job.LastProgress.Passes);
     }
 }

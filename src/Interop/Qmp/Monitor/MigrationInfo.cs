@@ -17,6 +17,11 @@ public sealed record MigrationInfo
     public long? ExpectedDowntime { get; init; }
     public long? SetupTime { get; init; }
     public MigrationRamStats? Ram { get; init; }
+
+    /// <summary>Present while the xbzrle capability is on.</summary>
+    public MigrationXbzrleCacheStats? XbzrleCache { get; init; }
+
+    /// <summary>Percent the vCPUs are throttled by auto-converge.</summary>
     public int? CpuThrottlePercentage { get; init; }
 
     /// <summary>QEMU's reason, when the status is failed.</summary>

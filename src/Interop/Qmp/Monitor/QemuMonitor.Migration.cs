@@ -39,4 +39,12 @@ public sealed partial class QemuMonitor
         CancellationToken cancellationToken = default) =>
         await ExecuteAsync<List<MigrationCapabilityStatus>>("query-migrate-capabilities", null, timeout, cancellationToken)
             .ConfigureAwait(false);
+
+    /// <summary><c>query-migrate-parameters</c>: what QEMU actually holds (the read-back after a set).</summary>
+    public Task<MigrationParameters> QueryMigrateParametersAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync<MigrationParameters>("query-migrate-parameters", null, timeout, cancellationToken);
+
+    /// <summary><c>migrate-start-postcopy</c>: a running precopy switches to postcopy (needs postcopy-ram on both sides).</summary>
+    public Task MigrateStartPostcopyAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("migrate-start-postcopy", null, timeout, cancellationToken);
 }

@@ -1,0 +1,6 @@
+using LocalMigrate.Interop.Qmp.Monitor;
+
+namespace LocalMigrate.UpgradeDaemon.Migration;
+
+/// <summary>What one side's QEMU is told before the migration: every capability the daemon manages (on or off) and the parameters.</summary>
+public sealed record MigrationSideTuning(IReadOnlyList<MigrationCapabilityStatus> Capabilities, MigrationParameters Parameters);
