@@ -20,4 +20,7 @@ public sealed record MigrationParameters
     public string? TlsCreds { get; init; }
 
     public string? TlsHostname { get; init; }
+
+    /// <summary>Id of an <c>authz-*</c> object the destination asks about the client's TLS identity; empty turns it off.</summary>
+    public string? TlsAuthz { get; init; }
 }
