@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(qemu-system-x86 qemu-utils busybox-static cpio dbus-daemon dbus-bin gcc libc6-dev python3 iproute2 socat util-linux)
+packages=(qemu-system-x86 qemu-utils busybox-static cpio dbus-daemon dbus-bin gcc libc6-dev python3 iproute2 socat util-linux openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

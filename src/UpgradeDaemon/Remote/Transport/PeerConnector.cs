@@ -32,12 +32,13 @@ internal sealed class PeerConnector(PeerTransportMode mode, string pkiDirectory,
             clientCertificate = PeerPki.LoadClientCertificate(pkiDirectory);
         }
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        Stream? stream = null;
         string? serverProblem = null;
         string phase = "connect";
         try
         {
             await socket.ConnectAsync(host, port, linked.Token).ConfigureAwait(false);
+            stream = new NetworkStream(socket, ownsSocket: true);
             if (mode == PeerTransportMode.Tls)
             {
                 phase = "tls";
@@ -69,7 +70,10 @@ internal sealed class PeerConnector(PeerTransportMode mode, string pkiDirectory,
         }
         catch (Exception e) when (e is not PeerConnectionException)
         {
-            await stream.DisposeAsync().ConfigureAwait(false);
+            if (stream is null)
+                socket.Dispose();
+            else
+                await stream.DisposeAsync().ConfigureAwait(false);
             throw e switch
             {
                 OperationCanceledException when deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested =>
