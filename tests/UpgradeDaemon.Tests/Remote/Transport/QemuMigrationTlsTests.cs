@@ -123,7 +123,7 @@ public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposabl
     }
 
     /// <summary>
-    /// One boot of the test guest (256 MiB, 200 MiB of it the verified pattern) hops plain → x509 → PSK, so each mode
+    /// One boot of the test guest (256 MiB, 128 MiB of it the verified pattern) hops plain → x509 → PSK, so each mode
     /// moves the same guest; the guest ticks on without a gap in its boot and its RAM pattern stays intact. The times
     /// go to the test output for the benchmark table.
     /// </summary>
@@ -132,7 +132,7 @@ public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposabl
     {
         var log = Path.Combine(_dir, "console.log");
         var console = new GuestConsole(log);
-        var current = await MigrationQemu.StartAsync(_dir, "hop0", incoming: false, memoryMiB: 256, consoleLog: log, patternMiB: 200);
+        var current = await MigrationQemu.StartAsync(_dir, "hop0", incoming: false, memoryMiB: 256, consoleLog: log, patternMiB: 128);
         try
         {
             await console.WaitForPatternPassesAsync(1, Timeout);
@@ -154,7 +154,7 @@ public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposabl
             int n = 0;
             foreach (var (mode, setup) in hops)
             {
-                var next = await MigrationQemu.StartAsync(_dir, $"hop{++n}", incoming: true, memoryMiB: 256, consoleLog: log, patternMiB: 200);
+                var next = await MigrationQemu.StartAsync(_dir, $"hop{++n}", incoming: true, memoryMiB: 256, consoleLog: log, patternMiB: 128);
                 try
                 {
                     await setup(current, next);
@@ -169,6 +169,8 @@ public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposabl
                     await next.DisposeAsync();
                     throw;
                 }
+                // As the daemon will: the new home drops the credentials, so its next migration (the next hop) starts clean.
+                await QemuMigrationTls.RemoveAsync(next.Monitor);
                 await current.DisposeAsync();
                 current = next;
                 var last = console.LastTick()!.Counter;
