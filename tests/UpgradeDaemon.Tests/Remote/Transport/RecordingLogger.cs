@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using LocalMigrate.UpgradeDaemon.Remote.Transport;
 using Xunit.Abstractions;
 
 namespace LocalMigrate.UpgradeDaemon.Tests.Remote.Transport;
 
 /// <summary>Keeps every line the listener logs (to assert why a peer was refused) and shows it in the test output.</summary>
-internal sealed class RecordingLogger(ITestOutputHelper output) : ILogger
+internal sealed class RecordingLogger(ITestOutputHelper output) : ILogger<PeerListener>
 {
     private readonly ConcurrentQueue<(LogLevel Level, string Message)> _lines = new();
 
