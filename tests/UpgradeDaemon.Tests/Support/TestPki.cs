@@ -32,6 +32,12 @@ internal sealed class TestPki : IDisposable
     /// <summary>Same CA, no client certificate at all.</summary>
     public string NoClientCertificateDirectory => Path.Combine(_root, "no-client");
 
+    /// <summary>Same CA, a client whose subject needs escaping: <see cref="CommaClientDn"/>.</summary>
+    public string CommaClientDirectory => Path.Combine(_root, "comma");
+
+    /// <summary>.NET's spelling of the comma client's subject (it quotes the value with the comma).</summary>
+    public const string CommaClientDn = "CN=hostB, OU=Ops, O=\"Example, Inc.\"";
+
     /// <summary>A host whose CA is the other one: it trusts nothing <see cref="HostDirectory"/> presents.</summary>
     public string OtherCaHostDirectory => Path.Combine(_root, "other-host");
 
@@ -69,6 +75,10 @@ internal sealed class TestPki : IDisposable
 
         Directory.CreateDirectory(NoClientCertificateDirectory);
         Copy(work, "ca-cert.pem", NoClientCertificateDirectory, "ca-cert.pem");
+
+        Directory.CreateDirectory(CommaClientDirectory);
+        Copy(work, "ca-cert.pem", CommaClientDirectory, "ca-cert.pem");
+        MakeLeaf(work, ca, CommaClientDirectory, "client", "/O=Example, Inc./OU=Ops/CN=hostB", "clientAuth", null);
 
         Directory.CreateDirectory(OtherCaHostDirectory);
         Copy(work, "other-ca-cert.pem", OtherCaHostDirectory, "ca-cert.pem");

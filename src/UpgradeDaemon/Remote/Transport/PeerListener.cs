@@ -104,7 +104,7 @@ internal sealed partial class PeerListener : IAsyncDisposable
             {
                 client = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException && _stop.IsCancellationRequested)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException && _stop.IsCancellationRequested)
             {
                 return;
             }

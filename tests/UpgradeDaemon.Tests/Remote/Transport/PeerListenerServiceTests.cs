@@ -2,6 +2,8 @@ using System.Net;
 using LocalMigrate.UpgradeDaemon.Hosting;
 using LocalMigrate.UpgradeDaemon.Remote.Transport;
 using LocalMigrate.UpgradeDaemon.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
@@ -54,6 +56,32 @@ public sealed class PeerListenerServiceTests(ITestOutputHelper output) : IDispos
         await service.StartAsync(CancellationToken.None);
 
         Assert.Empty(service.Listeners);
+    }
+
+    [Fact]
+    public async Task AddPeerListeners_TlsPortSet_HostStartsTheListenerWithTheRegisteredHandler()
+    {
+        var options = new DaemonOptions
+        {
+            Remote = new RemoteOptions { TlsPort = 0, ListenAddress = "127.0.0.1", PkiDirectory = _pki.HostDirectory, AllowedClientDns = [TestPki.AllowedClientDn] },
+        };
+        var services = new ServiceCollection().AddLogging().AddSingleton(options).AddSingleton(TimeProvider.System)
+            .AddSingleton<IPeerConnectionHandler, GreetingHandler>().AddPeerListeners(options);
+        await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+        var hosted = Assert.Single(provider.GetServices<IHostedService>());
+        await hosted.StartAsync(CancellationToken.None);
+        var listener = Assert.Single(provider.GetRequiredService<PeerListenerService>().Listeners);
+        await using (var stream = await new PeerConnector(PeerTransportMode.Tls, _pki.HostDirectory).ConnectAsync("127.0.0.1", listener.LocalEndPoint.Port)
+            .WaitAsync(Timeout))
+        {
+            var line = new byte[64];
+            Assert.StartsWith("hello CN=hostA", System.Text.Encoding.ASCII.GetString(line, 0, await stream.ReadAsync(line).AsTask().WaitAsync(Timeout)));
+        }
+        await hosted.StopAsync(CancellationToken.None);
+
+        // No port: nothing registered, so a daemon without peers needs no handler.
+        Assert.Empty(new ServiceCollection().AddPeerListeners(new DaemonOptions()));
     }
 
     [Fact]

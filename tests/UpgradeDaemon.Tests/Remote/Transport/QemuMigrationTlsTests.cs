@@ -56,6 +56,20 @@ public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposabl
     }
 
     [Fact]
+    public async Task X509_ClientDnWithCommaInAValue_ConvertedIdentityMatchesWhatGnuTlsPrints()
+    {
+        await using var dst = await MigrationQemu.StartAsync(_dir, "dst", incoming: true);
+        await using var src = await MigrationQemu.StartAsync(_dir, "src", incoming: false);
+        await QemuMigrationTls.DstX509Async(dst.Monitor, _pki.HostDirectory, [TestPki.CommaClientDn]);
+        await QemuMigrationTls.SrcX509Async(src.Monitor, _pki.CommaClientDirectory, "127.0.0.1");
+
+        var (srcEnd, dstEnd) = await MigrateAsync(src, dst);
+
+        Assert.Equal(MigrationStatus.Completed, srcEnd.Status);
+        Assert.Equal(MigrationStatus.Completed, dstEnd.Status);
+    }
+
+    [Fact]
     public async Task X509_ServerCertificateFromAnotherCa_SourceRefusesIt()
     {
         await using var dst = await MigrationQemu.StartAsync(_dir, "dst", incoming: true);
