@@ -3,7 +3,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Support;
 /// <summary>
 /// A throw-away PKI made with the <c>openssl</c> command, in libvirt's layout (what the daemon and QEMU's
 /// <c>tls-creds-x509</c> both read). <see cref="HostDirectory"/> is a complete, trusted host: CA, a server certificate
-/// for 127.0.0.1 / localhost (and any extra addresses asked for), a client certificate with <see cref="AllowedClientDn"/>.
+/// for 127.0.0.1 / ::1 / localhost (and any extra addresses asked for), a client certificate with <see cref="AllowedClientDn"/>.
 /// The other directories hold the same CA but a client that must be refused, each for its own reason.
 /// </summary>
 internal sealed class TestPki : IDisposable
@@ -20,7 +20,7 @@ internal sealed class TestPki : IDisposable
 
     private TestPki(string root) => _root = root;
 
-    /// <summary>CA, server (127.0.0.1, localhost, <c>serverAddresses</c>), allowed client.</summary>
+    /// <summary>CA, server (127.0.0.1, ::1, localhost, <c>serverAddresses</c>), allowed client.</summary>
     public string HostDirectory => Path.Combine(_root, "host");
 
     /// <summary>Same CA, a client certificate whose DN is not allowed.</summary>
@@ -56,7 +56,7 @@ internal sealed class TestPki : IDisposable
         Directory.CreateDirectory(work);
         string ca = MakeCa(work, "ca", "/O=LocalMigrate Test/CN=LocalMigrate Test CA");
         string otherCa = MakeCa(work, "other-ca", "/O=LocalMigrate Test/CN=Other CA");
-        var sans = string.Join(',', new[] { "IP:127.0.0.1", "DNS:localhost" }.Concat(serverAddresses.Select(a => a.Contains(':') || a.All(c => char.IsDigit(c) || c == '.') ? $"IP:{a}" : $"DNS:{a}")));
+        var sans = string.Join(',', new[] { "IP:127.0.0.1", "IP:::1", "DNS:localhost" }.Concat(serverAddresses.Select(a => a.Contains(':') || a.All(c => char.IsDigit(c) || c == '.') ? $"IP:{a}" : $"DNS:{a}")));
 
         // openssl's -subj lists RDNs in certificate order: /O=.../CN=... is CN=...,O=... in RFC 4514.
         Directory.CreateDirectory(HostDirectory);

@@ -22,6 +22,10 @@ internal sealed class PeerConnector(PeerTransportMode mode, string pkiDirectory,
     /// <exception cref="PeerPkiException">This host's own CA or client certificate cannot be read.</exception>
     public async Task<Stream> ConnectAsync(string host, int port, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(port);
+        // A URI's host keeps an IPv6 literal in brackets ([::1]); the resolver and the certificate name check want it bare.
+        host = host is ['[', .., ']'] ? host[1..^1] : host;
         using var deadline = new CancellationTokenSource(_timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         X509Certificate2Collection? authorities = null;
