@@ -37,6 +37,7 @@ internal sealed partial class PeerListener : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly Task _acceptLoop;
     private long _nextConnection;
+    private int _pendingHandshakes;
 
     private PeerListener(PeerListenerSettings settings, Func<Stream, PeerIdentity, CancellationToken, Task> handler, ILogger logger,
         TimeProvider time)
@@ -115,6 +116,14 @@ internal sealed partial class PeerListener : IAsyncDisposable
                 await Task.Delay(TimeSpan.FromMilliseconds(100), _time, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
+            if (Interlocked.Increment(ref _pendingHandshakes) > _settings.MaxPendingHandshakes)
+            {
+                Interlocked.Decrement(ref _pendingHandshakes);
+                LogRefused(client.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0), "(none)",
+                    $"{_settings.MaxPendingHandshakes} other connections are still in their handshake");
+                client.Dispose();
+                continue;
+            }
             long id = Interlocked.Increment(ref _nextConnection);
             var task = Task.Run(() => ServeAsync(client));
             _connections[id] = task;
@@ -128,7 +137,16 @@ internal sealed partial class PeerListener : IAsyncDisposable
         EndPoint remote = client.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0);
         client.NoDelay = true;
         var started = _time.GetTimestamp();
-        (Stream? stream, string? dn) = await AdmitAsync(new NetworkStream(client, ownsSocket: true), remote).ConfigureAwait(false);
+        Stream? stream;
+        string? dn;
+        try
+        {
+            (stream, dn) = await AdmitAsync(new NetworkStream(client, ownsSocket: true), remote).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingHandshakes);
+        }
         if (stream is null)
             return;
         await using (stream.ConfigureAwait(false))

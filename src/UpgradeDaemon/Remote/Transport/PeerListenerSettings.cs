@@ -20,6 +20,9 @@ internal sealed record PeerListenerSettings
     /// <summary>TCP connect to ready stream: a peer that takes longer is dropped, so it cannot hold a connection slot.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Connections still in their handshake at once; more are closed at once, so a flood cannot exhaust the daemon.</summary>
+    public int MaxPendingHandshakes { get; init; } = 32;
+
     /// <summary>The listener of <paramref name="mode"/> that <paramref name="remote"/> configures, or null when its port is unset.</summary>
     /// <exception cref="ArgumentException">The listen address is not an IP address, or TCP is not allowed.</exception>
     public static PeerListenerSettings? FromRemoteOptions(RemoteOptions remote, PeerTransportMode mode)

@@ -180,6 +180,27 @@ public sealed class PeerListenerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Accept_MorePendingHandshakesThanAllowed_ExtraClosedAtOnceAndLetInOnceTheSlotFrees()
+    {
+        await using var listener = PeerListener.Start(new PeerListenerSettings
+        {
+            Mode = PeerTransportMode.Tls, EndPoint = new(IPAddress.Loopback, 0), PkiDirectory = _pki.HostDirectory,
+            AllowedClientDns = [TestPki.AllowedClientDn], HandshakeTimeout = TimeSpan.FromSeconds(3), MaxPendingHandshakes = 1,
+        }, EchoUpperAsync, _log);
+        using var silent = new TcpClient();
+        await silent.ConnectAsync(IPAddress.Loopback, listener.LocalEndPoint.Port);
+
+        // The only slot is held (the backlog hands connections out in order): this one is closed without a handshake.
+        await Assert.ThrowsAsync<PeerConnectionException>(() =>
+            Connector(_pki.HostDirectory).ConnectAsync("127.0.0.1", listener.LocalEndPoint.Port).WaitAsync(Timeout));
+        await AssertRefusalLoggedAsync("(none)", "1 other connections are still in their handshake");
+
+        await AssertRefusalLoggedAsync("(none)", "no handshake within 3 s");
+        await using var stream = await Connector(_pki.HostDirectory).ConnectAsync("127.0.0.1", listener.LocalEndPoint.Port).WaitAsync(Timeout);
+        Assert.Single(_admitted);
+    }
+
+    [Fact]
     public async Task DisposeAsync_HandlerStillRunning_CancelsItsTokenAndWaitsForIt()
     {
         var handlerEnded = new TaskCompletionSource();
