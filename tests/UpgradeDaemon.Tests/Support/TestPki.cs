@@ -6,7 +6,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Support;
 /// for 127.0.0.1 / ::1 / localhost (and any extra addresses asked for), a client certificate with <see cref="AllowedClientDn"/>.
 /// The other directories hold the same CA but a client that must be refused, each for its own reason.
 /// </summary>
-internal sealed class TestPki : IDisposable
+public sealed class TestPki : IDisposable
 {
     /// <summary>Subject of the trusted client, as the configuration writes it (RFC 4514, most specific first).</summary>
     public const string AllowedClientDn = "CN=hostA,O=LocalMigrate";
@@ -17,6 +17,10 @@ internal sealed class TestPki : IDisposable
     public const string RogueClientDn = "CN=rogue,O=LocalMigrate";
 
     private readonly string _root;
+
+    /// <summary>The default PKI, for <c>IClassFixture&lt;TestPki&gt;</c>: one openssl run per test class, not per test.</summary>
+    public TestPki()
+        : this(Directory.CreateTempSubdirectory("lm-pki-").FullName) => Build([]);
 
     private TestPki(string root) => _root = root;
 

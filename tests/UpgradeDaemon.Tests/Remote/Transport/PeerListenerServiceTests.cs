@@ -10,13 +10,11 @@ using Xunit.Abstractions;
 namespace LocalMigrate.UpgradeDaemon.Tests.Remote.Transport;
 
 /// <summary>The hosted service as the daemon runs it: listeners from the <c>remote</c> configuration, streams to the handler.</summary>
-public sealed class PeerListenerServiceTests(ITestOutputHelper output) : IDisposable
+public sealed class PeerListenerServiceTests(ITestOutputHelper output, TestPki pki) : IClassFixture<TestPki>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private readonly TestPki _pki = TestPki.Create();
-
-    public void Dispose() => _pki.Dispose();
+    private readonly TestPki _pki = pki;
 
     [Fact]
     public async Task StartAsync_TlsAndTcpPortsConfigured_BothListenAndHandTheirStreamsToTheHandler()

@@ -10,15 +10,13 @@ using Xunit.Abstractions;
 namespace LocalMigrate.UpgradeDaemon.Tests.Remote.Transport;
 
 /// <summary>The peer listener and connector over real loopback sockets, with a real test CA made by openssl.</summary>
-public sealed class PeerListenerTests(ITestOutputHelper output) : IDisposable
+public sealed class PeerListenerTests(ITestOutputHelper output, TestPki pki) : IClassFixture<TestPki>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private readonly TestPki _pki = TestPki.Create();
+    private readonly TestPki _pki = pki;
     private readonly RecordingLogger _log = new(output);
     private readonly List<PeerIdentity> _admitted = [];
-
-    public void Dispose() => _pki.Dispose();
 
     [Fact]
     public async Task ConnectAsync_TrustedClientWithAllowedDn_AdmittedWithItsDnAndBytesFlowBothWays()

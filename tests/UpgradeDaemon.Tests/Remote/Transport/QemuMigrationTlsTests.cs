@@ -11,18 +11,14 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote.Transport;
 /// an authz-list in GnuTLS DN order, and a per-migration PSK. A refused identity or a wrong key must fail the migration.
 /// </summary>
 [Collection(RealQemuCollection.Name)]
-public sealed class QemuMigrationTlsTests(ITestOutputHelper output) : IDisposable
+public sealed class QemuMigrationTlsTests(ITestOutputHelper output, TestPki pki) : IClassFixture<TestPki>, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
-    private readonly TestPki _pki = TestPki.Create();
+    private readonly TestPki _pki = pki;
     private readonly string _dir = Directory.CreateTempSubdirectory("lm-tlsmig-").FullName;
 
-    public void Dispose()
-    {
-        _pki.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
     public async Task X509_ClientDnInAuthzList_MigrationCompletesOnBothSides()
