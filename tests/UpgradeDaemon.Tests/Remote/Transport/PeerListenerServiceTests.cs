@@ -83,6 +83,17 @@ public sealed class PeerListenerServiceTests(ITestOutputHelper output, TestPki p
     }
 
     [Fact]
+    public void DaemonConfigLoaderParse_AllowedClientDnMalformed_ErrorNamesTheFieldAndTheDn()
+    {
+        var e = Assert.Throws<ArgumentException>(() => DaemonConfigLoader.Parse(
+            """{"remote":{"tlsPort":16515,"allowedClientDns":["CN=hostA, O=LocalMigrate","CN=hostB,"]}}""", "cfg.json"));
+
+        Assert.Contains("remote.allowedClientDns: distinguished name 'CN=hostB,': it ends with a separator", e.Message);
+        Assert.Equal(["CN=hostA, O=LocalMigrate"], DaemonConfigLoader.Parse(
+            """{"remote":{"allowedClientDns":["CN=hostA, O=LocalMigrate"]}}""", "cfg.json").Remote.AllowedClientDns);
+    }
+
+    [Fact]
     public void FromRemoteOptions_TcpPortWithoutAllowInsecureTcp_RefusedNamingBothFields()
     {
         var e = Assert.Throws<ArgumentException>(() =>
