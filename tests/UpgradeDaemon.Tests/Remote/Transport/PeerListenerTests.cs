@@ -154,6 +154,19 @@ public sealed class PeerListenerTests(ITestOutputHelper output, TestPki pki) : I
     }
 
     [Fact]
+    public async Task ConnectAsync_ServerThatAcceptsButNeverSpeaksTls_TimesOutNamingThePhase()
+    {
+        using var mute = new TcpListener(IPAddress.Loopback, 0);
+        mute.Start();
+        int port = ((IPEndPoint)mute.LocalEndpoint).Port;
+
+        var e = await Assert.ThrowsAsync<PeerConnectionException>(() =>
+            new PeerConnector(PeerTransportMode.Tls, _pki.HostDirectory, TimeSpan.FromSeconds(1)).ConnectAsync("127.0.0.1", port).WaitAsync(Timeout));
+
+        Assert.Contains($"127.0.0.1:{port}: no answer within 1 s during tls", e.Message);
+    }
+
+    [Fact]
     public async Task Accept_PeerThatNeverHandshakes_DroppedAtTheDeadlineWhileOthersGetIn()
     {
         await using var listener = PeerListener.Start(new PeerListenerSettings
