@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
@@ -135,7 +134,6 @@ internal sealed partial class PeerListener : IAsyncDisposable
     private async Task ServeAsync(Socket client)
     {
         EndPoint remote = client.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0);
-        client.NoDelay = true;
         var started = _time.GetTimestamp();
         Stream? stream;
         string? dn;
@@ -176,6 +174,8 @@ internal sealed partial class PeerListener : IAsyncDisposable
         string? certificateProblem = null;
         try
         {
+            // The admission byte and the peer protocol's small messages must not wait for Nagle.
+            ((NetworkStream)network).Socket.NoDelay = true;
             if (_settings.Mode == PeerTransportMode.Tls)
             {
                 var ssl = new SslStream(network, leaveInnerStreamOpen: false);
@@ -207,8 +207,9 @@ internal sealed partial class PeerListener : IAsyncDisposable
             await stream.FlushAsync(linked.Token).ConfigureAwait(false);
             return (stream, dn);
         }
-        catch (Exception e) when (e is AuthenticationException or IOException or SocketException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // AuthenticationException, IOException, SocketException mostly; anything else refuses this peer, never the listener.
             LogRefused(remote, dn ?? "(none)", certificateProblem ?? $"TLS handshake failed: {e.Message}");
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
