@@ -99,7 +99,7 @@ public static class DaemonConfigLoader
                     "listenAddress" => remote with { ListenAddress = System.Net.IPAddress.TryParse(p.Value.GetString(), out _) ? p.Value.GetString()! : throw new FormatException("must be an IP address") },
                     "allowInsecureTcp" => remote with { AllowInsecureTcp = p.Value.GetBoolean() },
                     "pkiDirectory" => remote with { PkiDirectory = AbsolutePath(p.Value) },
-                    "allowedClientDns" => remote with { AllowedClientDns = p.Value.EnumerateArray().Select(e => e.GetString() ?? throw new FormatException("must be distinguished names")).ToList() },
+                    "allowedClientDns" => remote with { AllowedClientDns = p.Value.EnumerateArray().Select(e => e.GetString() is { } dn && Remote.Transport.DistinguishedName.Parse(dn) is not null ? dn : throw new FormatException("must be distinguished names")).ToList() },
                     "sshBridgeCommand" => remote with { SshBridgeCommand = NonEmpty(p.Value) },
                     "sshCommand" => remote with { SshCommand = NonEmpty(p.Value) },
                     "incomingLeaseSeconds" => remote with { IncomingLease = TimeSpan.FromSeconds(p.Value.GetInt32() is >= 15 and <= 3600 and var l ? l : throw new FormatException("must be 15 to 3600")) },

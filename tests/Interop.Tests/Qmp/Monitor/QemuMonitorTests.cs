@@ -46,6 +46,32 @@ public sealed class QemuMonitorTests
             "migrate-set-parameters",
             """{"max-bandwidth":1099511627776,"downtime-limit":300,"tls-creds":""}"""
         },
+        {
+            "x509",
+            m => m.ObjectAddAsync(new TlsCredsX509 { Id = "c", Dir = "/etc/pki/lm", Endpoint = TlsCredsEndpoint.Server, VerifyPeer = true }),
+            "object-add",
+            """{"qom-type":"tls-creds-x509","dir":"/etc/pki/lm","endpoint":"server","verify-peer":true,"id":"c"}"""
+        },
+        {
+            "psk",
+            m => m.ObjectAddAsync(new TlsCredsPsk { Id = "p", Dir = "/run/k", Endpoint = TlsCredsEndpoint.Client, Username = "u" }),
+            "object-add",
+            """{"qom-type":"tls-creds-psk","dir":"/run/k","endpoint":"client","username":"u","id":"p"}"""
+        },
+        {
+            "authz-list",
+            m => m.ObjectAddAsync(new AuthzList { Id = "a", Policy = AuthzListPolicy.Deny, Rules = [new("O=x,CN=y", AuthzListPolicy.Allow, AuthzListFormat.Exact)] }),
+            "object-add",
+            """{"qom-type":"authz-list","policy":"deny","rules":[{"match":"O=x,CN=y","policy":"allow","format":"exact"}],"id":"a"}"""
+        },
+        { "authz-simple", m => m.ObjectAddAsync(new AuthzSimple { Id = "s", Identity = "O=x,CN=y" }), "object-add", """{"qom-type":"authz-simple","identity":"O=x,CN=y","id":"s"}""" },
+        { "object-del", m => m.ObjectDelAsync("c"), "object-del", """{"id":"c"}""" },
+        {
+            "tls-parameters",
+            m => m.MigrateSetParametersAsync(new MigrationParameters { TlsCreds = "c", TlsHostname = "10.0.0.2", TlsAuthz = "a" }),
+            "migrate-set-parameters",
+            """{"tls-creds":"c","tls-hostname":"10.0.0.2","tls-authz":"a"}"""
+        },
     };
 
     [Theory]
