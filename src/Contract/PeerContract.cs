@@ -105,6 +105,11 @@ public static class PeerContract
         public const string Pid = "pid";
         public const string Port = "port";
         public const string QemuVersion = "qemuVersion";
+
+        /// <summary>as: the capabilities the target QEMU holds on, read back; as of "name=value": its parameters.</summary>
+        public const string TargetCapabilities = "targetCapabilities";
+
+        public const string TargetParameters = "targetParameters";
     }
 
     /// <summary>Results of Query.</summary>

@@ -31,6 +31,8 @@ internal static class PeerObject
                     [PeerContract.PreparedKeys.Pid] = (uint)prepared.Pid,
                     [PeerContract.PreparedKeys.Port] = (uint)prepared.Port,
                     [PeerContract.PreparedKeys.QemuVersion] = prepared.QemuVersion,
+                    [PeerContract.PreparedKeys.TargetCapabilities] = prepared.TargetSettings.Capabilities.ToArray(),
+                    [PeerContract.PreparedKeys.TargetParameters] = prepared.TargetSettings.Parameters.Select(p => $"{p.Key}={p.Value}").ToArray(),
                 })];
             })
             .On(PeerContract.Finish, async call =>
@@ -77,6 +79,7 @@ internal static class PeerObject
                     case uint u: w.WriteVariantUInt32(u); break;
                     case ulong t: w.WriteVariantUInt64(t); break;
                     case bool b: w.WriteVariantBool(b); break;
+                    case string[] a: w.WriteVariant(VariantValue.Array(a)); break;
                     default: throw new ArgumentException($"{key}: no D-Bus type for {value.GetType().Name}");
                 }
             }

@@ -46,7 +46,7 @@ internal static class DaemonEntry
             builder.Services.AddSingleton(arguments);
             builder.Services.AddLocalMigrateEngine(options);
             builder.Services.AddHostedService<EngineHostedService>();
-            DaemonServices.Add(builder.Services);
+            DaemonServices.Add(builder.Services, options);
             using var host = builder.Build();
             host.Run();
             return Environment.ExitCode;

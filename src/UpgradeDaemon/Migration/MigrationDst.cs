@@ -24,10 +24,11 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             registry.Shadow.Register(target);
             events = target.Monitor.Listen(QemuEvents.Migration);
             _incoming[request.JobId] = new IncomingMigration(target, events);
+            // Credentials first, so the read-back below shows them too.
+            if (request.ConfigureTarget is { } configure)
+                await configure(target, cancellationToken).ConfigureAwait(false);
             var settings = await MigrationAny.ApplyTuningAsync(target.Monitor, request.TargetTuning ?? MigrationTuning.MinimalTarget(request.IgnoreShared),
                 MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false);
-            if (request.ConfigureTarget is { } configure)
-                await configure(target.Monitor, cancellationToken).ConfigureAwait(false);
             var uri = request.ListenAddress is { } address ? $"tcp:{address}:0" : "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             var port = request.ListenAddress is null ? 0 : await ListeningPortAsync(target, cancellationToken).ConfigureAwait(false);

@@ -66,7 +66,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             if (job.Destination is { } peer)
             {
                 var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
-                dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning);
+                dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
                 { TargetTuning = begin.Tuning?.Target }, token).ConfigureAwait(false);
@@ -75,6 +75,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
             targetExited = dst.WhenTargetExits(job.Id);
+            if (remote is not null)
+                await remote.SecureSourceStreamAsync(begin.Source, token).ConfigureAwait(false);
             var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
 
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
@@ -112,6 +114,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             var error = Describe(e, job, deadline.IsCancellationRequested && !job.CancellationToken.IsCancellationRequested);
             if (!promoted.Value)
                 error += await RollbackAsync(job, dst, begin, prepared).ConfigureAwait(false);
+            if (remote is not null && begin is not null && !promoted.Value)
+                await Remote.RemoteMigrationDst.RemoveStreamSecurityAsync(begin.Source).ConfigureAwait(false);
             TryJournal(record with { State = state, Error = error });
             LogEnded(job.Id, job.DomainName, state, job.Phase, error);
             job.End(state, error);
@@ -142,7 +146,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 throw new MigrationException(MigrationPhase.Begin, $"domain {domain.Name} is {domain.State.ToString().ToLowerInvariant()}: an offline migration moves a shut-off domain");
             record = await EnterAsync(job, record, MigrationPhase.Prepare, job.CancellationToken).ConfigureAwait(false);
             var session = await sessions.OpenAsync(peer, job.CancellationToken).ConfigureAwait(false);
-            remote = new Remote.RemoteDestination(session, sessions, job.Options, resume: false);
+            remote = new Remote.RemoteDestination(session, sessions, job.Options, resume: false, sessions.PkiDirectory);
             await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false), job.CancellationToken).ConfigureAwait(false);
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
             try

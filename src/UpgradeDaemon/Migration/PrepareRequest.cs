@@ -11,8 +11,8 @@ public sealed record PrepareRequest(string JobId, DomainDefinition Definition, s
     /// <summary>The target stays paused after the stream arrived (-S) until Commit resumes it: remote targets.</summary>
     public bool StartPaused { get; init; }
 
-    /// <summary>Runs on the target's monitor after the capabilities, before migrate-incoming (TLS credentials, multifd).</summary>
-    public Func<Interop.Qmp.Monitor.QemuMonitor, CancellationToken, Task>? ConfigureTarget { get; init; }
+    /// <summary>Runs on the target after its tuning, before migrate-incoming: the stream's TLS credentials of a remote target.</summary>
+    public Func<DomainInstance, CancellationToken, Task>? ConfigureTarget { get; init; }
 
     /// <summary>The target's capabilities and parameters (MigrationTuning.Target); null: events and x-ignore-shared only.</summary>
     public MigrationSideTuning? TargetTuning { get; init; }

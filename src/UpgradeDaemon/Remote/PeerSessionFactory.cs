@@ -12,6 +12,9 @@ public sealed class PeerSessionFactory(DaemonOptions options)
 {
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>This host's certificates, for the QEMU stream of a tls:// migration too.</summary>
+    public string PkiDirectory => options.Remote.PkiDirectory;
+
     /// <exception cref="PeerUnreachableException">Names the peer and why it could not be reached.</exception>
     public async Task<PeerSession> OpenAsync(PeerUri uri, CancellationToken cancellationToken)
     {
@@ -20,8 +23,7 @@ public sealed class PeerSessionFactory(DaemonOptions options)
         return uri.Transport switch
         {
             PeerTransport.Ssh => await OpenSshAsync(uri, timeout.Token).ConfigureAwait(false),
-            PeerTransport.Tcp => await OpenTcpAsync(uri, timeout.Token).ConfigureAwait(false),
-            _ => throw new PeerUnreachableException(uri, "the tls transport is not configured on this host"),
+            _ => await OpenSocketAsync(uri, timeout.Token).ConfigureAwait(false),
         };
     }
 
@@ -92,20 +94,29 @@ public sealed class PeerSessionFactory(DaemonOptions options)
         }
     }
 
-    private async Task<PeerSession> OpenTcpAsync(PeerUri uri, CancellationToken cancellationToken)
+    /// <summary>TLS (mutual X.509, this host's client certificate) or plain TCP to the peer's listener.</summary>
+    private async Task<PeerSession> OpenSocketAsync(PeerUri uri, CancellationToken cancellationToken)
     {
-        if (!options.Remote.AllowInsecureTcp)
+        if (uri.Transport == PeerTransport.Tcp && !options.Remote.AllowInsecureTcp)
             throw new PeerUnreachableException(uri, "plaintext tcp:// is refused unless the configuration sets remote.allowInsecureTcp (use ssh:// or tls://)");
-        var client = new TcpClient { NoDelay = true };
+        var connector = new Transport.PeerConnector(uri.Transport == PeerTransport.Tls ? Transport.PeerTransportMode.Tls : Transport.PeerTransportMode.Tcp,
+            options.Remote.PkiDirectory, ConnectTimeout);
+        Stream? stream = null;
         try
         {
-            await client.ConnectAsync(uri.Host, uri.ControlPort!.Value, cancellationToken).ConfigureAwait(false);
-            var connection = await DaemonConnection.ConnectAsync(client.GetStream(), uri.Text, cancellationToken).ConfigureAwait(false);
+            stream = await connector.ConnectAsync(uri.Host, uri.ControlPort!.Value, cancellationToken).ConfigureAwait(false);
+            var connection = await DaemonConnection.ConnectAsync(stream, uri.Text, cancellationToken).ConfigureAwait(false);
             return new PeerSession(uri, connection, null);
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or Tmds.DBus.Protocol.DBusConnectionException)
+        catch (Transport.PeerConnectionException e)
         {
-            client.Dispose();
+            throw new PeerUnreachableException(uri, e.Reason, e);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or Tmds.DBus.Protocol.DBusConnectionException
+                                      or Transport.PeerPkiException)
+        {
+            if (stream is not null)
+                await stream.DisposeAsync().ConfigureAwait(false);
             throw new PeerUnreachableException(uri, e is OperationCanceledException ? $"no answer within {ConnectTimeout.TotalSeconds:0} s" : e.Message, e);
         }
     }

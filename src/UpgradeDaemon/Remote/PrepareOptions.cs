@@ -1,4 +1,5 @@
 using LocalMigrate.Interop.Qmp.Monitor;
+using LocalMigrate.UpgradeDaemon.Migration;
 
 namespace LocalMigrate.UpgradeDaemon.Remote;
 
@@ -8,5 +9,21 @@ internal sealed record PrepareOptions
     public bool Persistent { get; init; } = true;
     public bool Resume { get; init; } = true;
     public bool Offline { get; init; }
+
+    /// <summary>How the QEMU stream is protected: none, psk or x509.</summary>
+    public StreamSecurity Security { get; init; } = StreamSecurity.None;
+
+    /// <summary>The PSK the source made for this migration (psk only).</summary>
+    public byte[]? PskKey { get; init; }
+
+    /// <summary>Capabilities the source turns on that the receiving side must match (multifd, postcopy-ram).</summary>
     public IReadOnlyList<MigrationCapability> Capabilities { get; init; } = [];
+
+    public int? MultifdChannels { get; init; }
+    public MultifdCompression? MultifdCompression { get; init; }
+
+    /// <summary>The target's tuning: every managed capability on or off, and the multifd parameters.</summary>
+    public MigrationSideTuning TargetTuning =>
+        new(MigrationTuning.Managed.Select(c => new MigrationCapabilityStatus(c, c == MigrationCapability.Events || Capabilities.Contains(c))).ToList(),
+            new MigrationParameters { MultifdChannels = MultifdChannels, MultifdCompression = MultifdCompression });
 }

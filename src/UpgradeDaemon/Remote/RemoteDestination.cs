@@ -12,7 +12,8 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 /// A Commit whose reply is lost is settled by asking again (<see cref="SettleCommitAsync"/>), over a new session
 /// if the old one broke: the source must know whether the guest runs there before it may resume or quit.
 /// </summary>
-public sealed class RemoteDestination(PeerSession session, PeerSessionFactory sessions, MigrationOptions options, bool resume) : IMigrationDestination, IAsyncDisposable
+public sealed class RemoteDestination(PeerSession session, PeerSessionFactory sessions, MigrationOptions options, bool resume, string pkiDirectory)
+    : IMigrationDestination, IAsyncDisposable
 {
     public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(5);
 
@@ -22,6 +23,15 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
     private readonly CancellationTokenSource _heartbeatStop = new();
     private PeerSession _session = session;
     private Task _heartbeat = Task.CompletedTask;
+    private byte[]? _pskKey;
+
+    /// <summary>ssh: a per-migration PSK handed over through ssh; tls: the hosts' X.509 certificates; tcp: none.</summary>
+    public StreamSecurity Security => Uri.Transport switch
+    {
+        PeerTransport.Ssh => StreamSecurity.Psk,
+        PeerTransport.Tls => StreamSecurity.X509,
+        _ => StreamSecurity.None,
+    };
 
     public PeerUri Uri => _session.Uri;
 
@@ -45,19 +55,59 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
     {
         await HelloAsync().ConfigureAwait(false);
         var definition = System.Text.Encoding.UTF8.GetString(DefinitionWriter.ToUtf8Json(request.Definition));
-        var prepared = await Call(p => p.PrepareAsync(request.JobId, definition, new Dictionary<string, VariantValue>
+        var tuning = request.TargetTuning ?? MigrationTuning.MinimalTarget(false);
+        var prepareOptions = new Dictionary<string, VariantValue>
         {
             [PeerContract.PrepareKeys.ListenHost] = VariantValue.String(Uri.Host),
             [PeerContract.PrepareKeys.Persistent] = VariantValue.Bool(options.DefinesOnDestination),
             [PeerContract.PrepareKeys.Resume] = VariantValue.Bool(resume),
             [PeerContract.PrepareKeys.Offline] = VariantValue.Bool(options.IsOffline),
-            [PeerContract.PrepareKeys.StreamTls] = VariantValue.String("none"),
-        }).WaitAsync(cancellationToken)).ConfigureAwait(false);
+            [PeerContract.PrepareKeys.StreamTls] = VariantValue.String(Security.ToString().ToLowerInvariant()),
+            [PeerContract.PrepareKeys.Capabilities] = VariantValue.Array(tuning.Capabilities.Where(c => c.State)
+                .Select(c => Interop.Qmp.QapiEnum.ToQapiString(c.Capability)).ToArray()),
+        };
+        if (tuning.Parameters.MultifdChannels is { } channels)
+            prepareOptions[PeerContract.PrepareKeys.MultifdChannels] = VariantValue.UInt32((uint)channels);
+        if (tuning.Parameters.MultifdCompression is { } compression)
+            prepareOptions[PeerContract.PrepareKeys.MultifdCompression] = VariantValue.String(Interop.Qmp.QapiEnum.ToQapiString(compression));
+        if (Security == StreamSecurity.Psk)
+        {
+            // Made here, sent only through the ssh channel, written 0600 on both sides, gone with the instances' runtime dirs.
+            _pskKey = Transport.MigrationPsk.CreateKey();
+            prepareOptions[PeerContract.PrepareKeys.PskIdentity] = VariantValue.String(Transport.MigrationPsk.Username);
+            prepareOptions[PeerContract.PrepareKeys.PskKey] = VariantValue.String(Convert.ToHexString(_pskKey));
+        }
+        var prepared = await Call(p => p.PrepareAsync(request.JobId, definition, prepareOptions).WaitAsync(cancellationToken)).ConfigureAwait(false);
         _heartbeat = HeartbeatAsync(request.JobId);
         var port = (int)prepared[PeerContract.PreparedKeys.Port].GetUInt32();
         var host = Uri.Host.Contains(':') ? $"[{Uri.Host}]" : Uri.Host;
         return new PrepareResult(prepared[PeerContract.PreparedKeys.InstanceId].GetString(), (int)prepared[PeerContract.PreparedKeys.Pid].GetUInt32(),
-            $"tcp:{host}:{port}", prepared[PeerContract.PreparedKeys.QemuVersion].GetString(), port);
+            $"tcp:{host}:{port}", prepared[PeerContract.PreparedKeys.QemuVersion].GetString(), port)
+        {
+            TargetSettings = new MigrationSideSettings(
+                Strings(prepared, PeerContract.PreparedKeys.TargetCapabilities),
+                Strings(prepared, PeerContract.PreparedKeys.TargetParameters).Select(p => p.Split('=', 2))
+                    .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal)),
+        };
+    }
+
+    private static string[] Strings(Dictionary<string, VariantValue> values, string key) =>
+        values.TryGetValue(key, out var v) && v.Type == VariantValueType.Array ? v.GetArray<string>() : [];
+
+    /// <summary>The source's half of the stream's protection, before migrate: the PSK made in Prepare, or this host's x509 client end.</summary>
+    public async Task SecureSourceStreamAsync(DomainInstance source, CancellationToken cancellationToken)
+    {
+        switch (Security)
+        {
+            case StreamSecurity.Psk:
+                var directory = Path.Combine(source.Paths.Directory, RemoteMigrationDst.PskDirectoryName);
+                Transport.MigrationPsk.WriteKeyFile(directory, _pskKey);
+                await Transport.QemuMigrationTls.SrcPskAsync(source.Monitor, directory, cancellationToken: cancellationToken).ConfigureAwait(false);
+                break;
+            case StreamSecurity.X509:
+                await Transport.QemuMigrationTls.SrcX509Async(source.Monitor, pkiDirectory, Uri.Host, cancellationToken).ConfigureAwait(false);
+                break;
+        }
     }
 
     /// <summary>

@@ -57,6 +57,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         if (!IncomingJournal.IsJobId(jobId))
             throw new ArgumentException($"job: '{jobId}' is not a job id");
         var request = ReadOptions(raw);
+        if (request.Security == StreamSecurity.None && !request.Offline && !options.Remote.AllowInsecureTcp)
+            throw new PeerRefusedException($"host {HostName}: a plaintext QEMU stream is refused here (remote.allowInsecureTcp is off); migrate over ssh:// or tls://");
         DomainDefinition definition;
         try
         {
@@ -103,9 +105,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 {
                     ListenAddress = "0.0.0.0",
                     StartPaused = true,
-                    ConfigureTarget = request.Capabilities.Count == 0 ? null : (monitor, token) =>
-                        monitor.MigrateSetCapabilitiesAsync(request.Capabilities.Select(c => new MigrationCapabilityStatus(c, true)).ToList(),
-                            cancellationToken: token),
+                    TargetTuning = request.TargetTuning,
+                    ConfigureTarget = (target, token) => SecureTargetStreamAsync(target, request, token),
                 }, cancellationToken).ConfigureAwait(false);
                 journal.Write(record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid });
                 LogPrepared(jobId, definition.Name, caller, prepared.Pid, prepared.Port);
@@ -121,6 +122,49 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         finally
         {
             _prepareGate.Release();
+        }
+    }
+
+    /// <summary>The stream's credentials on the target, before it listens: PSK from the source, or x509 with the DN allow-list.</summary>
+    private Task SecureTargetStreamAsync(DomainInstance target, PrepareOptions request, CancellationToken cancellationToken)
+    {
+        switch (request.Security)
+        {
+            case StreamSecurity.Psk:
+                var directory = Path.Combine(target.Paths.Directory, PskDirectoryName);
+                Transport.MigrationPsk.WriteKeyFile(directory, request.PskKey!);
+                return Transport.QemuMigrationTls.DstPskAsync(target.Monitor, directory, cancellationToken);
+            case StreamSecurity.X509:
+                return Transport.QemuMigrationTls.DstX509Async(target.Monitor, options.Remote.PkiDirectory, options.Remote.AllowedClientDns, cancellationToken);
+            default:
+                return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Where a migration's PSK file lives: in the instance's own runtime dir (0700), gone with it.</summary>
+    public const string PskDirectoryName = "migration-psk";
+
+    /// <summary>
+    /// After the guest arrived: the stream's credentials go, so this QEMU's next migration (local or remote) starts clean,
+    /// and the key file with them. Best effort: the guest runs either way.
+    /// </summary>
+    internal static async Task RemoveStreamSecurityAsync(DomainInstance instance)
+    {
+        try
+        {
+            await Transport.QemuMigrationTls.RemoveAsync(instance.Monitor).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+        {
+        }
+        try
+        {
+            var directory = Path.Combine(instance.Paths.Directory, PskDirectoryName);
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 
@@ -248,6 +292,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             registry.SetState(domain, DomainState.Paused);
         }
         LogCommitted(record.JobId, record.Domain, target.Pid);
+        await RemoveStreamSecurityAsync(target).ConfigureAwait(false);
     }
 
     public async Task AbortAsync(string jobId)
@@ -399,6 +444,25 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                     options = options with { Offline = b };
                     break;
                 case (PeerContract.PrepareKeys.StreamTls, "none"):
+                    options = options with { Security = StreamSecurity.None };
+                    break;
+                case (PeerContract.PrepareKeys.StreamTls, "psk"):
+                    options = options with { Security = StreamSecurity.Psk };
+                    break;
+                case (PeerContract.PrepareKeys.StreamTls, "x509"):
+                    options = options with { Security = StreamSecurity.X509 };
+                    break;
+                case (PeerContract.PrepareKeys.PskIdentity, Transport.MigrationPsk.Username):
+                    break;
+                case (PeerContract.PrepareKeys.PskKey, string hex) when hex.Length == 2 * Transport.MigrationPsk.KeyBytes && hex.All(char.IsAsciiHexDigit):
+                    options = options with { PskKey = Convert.FromHexString(hex) };
+                    break;
+                case (PeerContract.PrepareKeys.MultifdChannels, uint channels) when channels is >= 1 and <= 255:
+                    options = options with { MultifdChannels = (int)channels };
+                    break;
+                case (PeerContract.PrepareKeys.MultifdCompression, string compression)
+                    when QapiEnum.Parse<MultifdCompression>(compression) is var c && c != MultifdCompression.Unknown:
+                    options = options with { MultifdCompression = c };
                     break;
                 case (PeerContract.PrepareKeys.Capabilities, string[] names):
                     var capabilities = new List<MigrationCapability>();
@@ -416,6 +480,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                     break;
             }
         }
+        if (options.Security == StreamSecurity.Psk && options.PskKey is null)
+            errors.Add($"option {PeerContract.PrepareKeys.PskKey}: streamTls psk needs the key ({2 * Transport.MigrationPsk.KeyBytes} hex digits)");
         return errors.Count == 0 ? options : throw new ArgumentException(string.Join("; ", errors));
     }
 
