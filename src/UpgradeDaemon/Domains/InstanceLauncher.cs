@@ -43,7 +43,8 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
 
     public void DeleteSharedMemoryFile(DomainDefinition definition)
     {
-        if (definition.MemoryBacking == MemoryBacking.Shared)
+        // File.Delete tolerates a missing file, not a missing directory (a host that never ran a shared-memory guest).
+        if (definition.MemoryBacking == MemoryBacking.Shared && File.Exists(SharedMemoryFileOf(definition)))
             File.Delete(SharedMemoryFileOf(definition));
     }
 

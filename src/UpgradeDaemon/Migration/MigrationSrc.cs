@@ -200,12 +200,12 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             try
             {
-                launcher.DeleteSharedMemoryFile(domain.Definition);
                 if (undefine)
                 {
                     store.Delete(domain.Definition.Uuid);
                     registry.Remove(domain);
                 }
+                launcher.DeleteSharedMemoryFile(domain.Definition);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
