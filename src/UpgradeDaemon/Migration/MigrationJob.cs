@@ -131,6 +131,12 @@ public sealed class MigrationJob
         Raise("TargetCapabilities", "TargetParameters");
     }
 
+    /// <summary>
+    /// Remote migrations: what makes the destination resume the guest once postcopy started (its target waits paused,
+    /// -S, until Commit). Set by the runner; the Perform loop calls it right after migrate-start-postcopy succeeded.
+    /// </summary>
+    internal Func<Task>? PostcopyHandOver { get; set; }
+
     /// <summary>migrate-start-postcopy succeeded: the guest runs on the target from here, and the source must never resume it.</summary>
     public bool PostcopyStarted { get; private set; }
 

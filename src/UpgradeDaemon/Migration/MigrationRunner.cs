@@ -77,10 +77,34 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             targetExited = dst.WhenTargetExits(job.Id);
             if (remote is not null)
                 await remote.SecureSourceStreamAsync(begin.Source, token).ConfigureAwait(false);
+            // Remote postcopy: the guest must run on the destination while the rest of its RAM follows, so the commit point
+            // moves to the switch to postcopy (from there on the source's RAM is older than the guest's anyway).
+            var committedEarly = false;
+            if (remote is not null)
+            {
+                var handOverJob = job;
+                job.PostcopyHandOver = async () =>
+                {
+                    promoted.Value = true;
+                    try
+                    {
+                        await remote.CommitAsync(handOverJob.Id).ConfigureAwait(false);
+                    }
+                    catch (Remote.PeerCommitRefusedException)
+                    {
+                        promoted.Value = false;
+                        throw;
+                    }
+                    committedEarly = true;
+                    LogCommittedInPostcopy(handOverJob.Id, handOverJob.DomainName, remote.Uri.Text);
+                };
+            }
             var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
 
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
-            var finish = await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+            var finish = committedEarly
+                ? new FinishResult(prepared.Pid, prepared.QemuVersion, RunState.Running)
+                : await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             var totalMs = (long)job.Elapsed.TotalMilliseconds;
             var info = await ReadFiguresAsync(job, performed).ConfigureAwait(false);
             var stats = new MigrationStats
@@ -101,7 +125,10 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
             // The commit point. Journaled first, so a crash from here on is resolved towards a target that still runs.
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
-            await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
+            if (committedEarly)
+                await src.HandOverAsync(domain, begin.Source, job.Options.UndefinesSource, step => ReachedAsync(job, step)).ConfigureAwait(false);
+            else
+                await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);
@@ -365,6 +392,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         IOException io => $"{job.Phase}: I/O error: {io.Message}",
         _ => $"{job.Phase}: {e.Message}",
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} switched to postcopy: {Peer} committed and runs the guest; the rest of its RAM follows")]
+    private partial void LogCommittedInPostcopy(string jobId, string domainName, string peer);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
     private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);

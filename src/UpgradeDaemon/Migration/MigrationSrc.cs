@@ -320,10 +320,24 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             job.MarkPostcopyStarted(false);
             LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
+            return;
         }
         catch (Exception e) when (e is QmpDisconnectedException or QmpTimeoutException)
         {
             LogConvergeActionFailed(job.Id, job.DomainName, action, e.Message);
+            return;
+        }
+        if (job.PostcopyHandOver is { } handOver)
+        {
+            try
+            {
+                await handOver().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // The destination did not resume the guest yet: the rest of the pages still arrive, and Confirm commits then.
+                LogConvergeActionFailed(job.Id, job.DomainName, "postcopy hand-over to the destination", e.Message);
+            }
         }
     }
 

@@ -97,6 +97,8 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
     /// <summary>The source's half of the stream's protection, before migrate: the PSK made in Prepare, or this host's x509 client end.</summary>
     public async Task SecureSourceStreamAsync(DomainInstance source, CancellationToken cancellationToken)
     {
+        // A QEMU that arrived here by migration may still hold the credentials of that one.
+        await Transport.QemuMigrationTls.RemoveAsync(source.Monitor, cancellationToken).ConfigureAwait(false);
         switch (Security)
         {
             case StreamSecurity.Psk:

@@ -277,6 +277,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         {
             try
             {
+                // In postcopy the commit comes while the target still loads the device state (inmigrate): cont waits for it.
+                await WaitUntilLoadedAsync(target).ConfigureAwait(false);
                 await target.Monitor.ContAsync().ConfigureAwait(false);
             }
             catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
@@ -292,7 +294,41 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             registry.SetState(domain, DomainState.Paused);
         }
         LogCommitted(record.JobId, record.Domain, target.Pid);
+        // Credentials in use by a stream still flowing (postcopy) must not go: they go once it completed.
+        await RemoveStreamSecurityWhenArrivedAsync(target, wait: false).ConfigureAwait(false);
+    }
+
+    private static async Task RemoveStreamSecurityWhenArrivedAsync(DomainInstance target, bool wait)
+    {
+        try
+        {
+            if (!wait && !(await target.Monitor.QueryMigrateAsync().ConfigureAwait(false)).Status.IsTerminal())
+            {
+                _ = RemoveStreamSecurityWhenArrivedAsync(target, wait: true);
+                return;
+            }
+            for (var waited = TimeSpan.Zero; waited < TimeSpan.FromMinutes(30); waited += TimeSpan.FromMilliseconds(200))
+            {
+                if ((await target.Monitor.QueryMigrateAsync().ConfigureAwait(false)).Status.IsTerminal())
+                    break;
+                await Task.Delay(200).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+        {
+            return;
+        }
         await RemoveStreamSecurityAsync(target).ConfigureAwait(false);
+    }
+
+    private static async Task WaitUntilLoadedAsync(DomainInstance target)
+    {
+        for (var waited = 0; waited < 60_000; waited += 5)
+        {
+            if (await target.Monitor.QueryStatusAsync().ConfigureAwait(false) != RunState.Inmigrate)
+                return;
+            await Task.Delay(5).ConfigureAwait(false);
+        }
     }
 
     public async Task AbortAsync(string jobId)

@@ -130,6 +130,30 @@ public sealed class RemoteTransportTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Migrate_NeverConvergingWithPostcopyPolicy_SwitchesAndTheDestinationRunsTheGuest()
+    {
+        var console = await A.Daemon.BootGuestAsync("slow", 256, "private", patternMiB: 96);
+        await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        var before = console.LastTick()!;
+
+        // 2 MiB/s of precopy cannot move ~100 MiB before the 3 s deadline: the policy switches to postcopy, the destination
+        // commits and resumes the guest at once, and the rest of its RAM follows on demand.
+        var job = await MigrateAsync(A, "slow", $"tcp://{B.Address}", "--postcopy", "--max-bandwidth-mib", "2", "--converge-policy", "postcopy",
+            "--converge-timeout", "3");
+
+        Assert.Equal("postcopy", job.GetProperty("convergeAction").GetString());
+        Assert.Contains("postcopy-ram", job.GetProperty("target").GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()));
+        var consoleB = B.Daemon.Console("slow");
+        var arrived = await consoleB.WaitForTicksAsync(before.Counter, 30, TimeSpan.FromSeconds(60));
+        Assert.Equal(before.BootId, arrived.BootId);
+        await consoleB.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
+        Assert.Empty(consoleB.Corruptions());
+        Assert.Empty(A.Daemon.QemuProcesses());
+        Assert.False((await ListAsync(A)).ContainsKey("slow"));
+        Assert.Equal("running", (await ListAsync(B))["slow"]);
+    }
+
+    [Fact]
     public async Task Migrate_TcpWhereThisHostDoesNotAllowIt_RefusedNamingTheSetting()
     {
         await ReconfigureAsync(A, _pki.HostDirectory, allowTcp: false);
