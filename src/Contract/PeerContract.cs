@@ -49,10 +49,16 @@ public static class PeerContract
     /// <summary>One of <see cref="IncomingStates"/>: what this host did with the job, read from its journal.</summary>
     public static readonly BusMethod Query = new(Name, "Query", [new("job", "s")], [new("state", "s")]);
 
+    /// <summary>
+    /// The destination's cancel (<c>localmigrate cancel NAME</c> there): the prepared target of that domain is killed, which
+    /// breaks the source's stream; the source rolls back and keeps the guest. Out: the job. Refused once committed.
+    /// </summary>
+    public static readonly BusMethod CancelIncoming = new(Name, "CancelIncoming", [new("domain", "s")], [new("job", "s")]);
+
     public static readonly BusProperty Version = new(Name, "ProtocolVersion", "u", PropertyEmits.Const);
 
     public static readonly BusInterfaceContract Interface = new(Name,
-        [Hello, Prepare, Finish, Verify, Commit, Abort, Query],
+        [Hello, Prepare, Finish, Verify, Commit, Abort, Query, CancelIncoming],
         [Version]);
 
     /// <summary>Keys of Hello's dictionaries.</summary>

@@ -12,8 +12,48 @@ internal static class LifecycleCommands
 
     public static Command Start(Option<string> bus) => Simple(bus, "start", "boot a domain", d => d.StartAsync(), "started");
 
-    public static Command Cancel(Option<string> bus) =>
-        Simple(bus, "cancel", "cancel the running migration; the source keeps running", d => d.CancelAsync(), "cancel requested for");
+    /// <summary>
+    /// On the source: the domain's running job. On the destination of a remote migration, where the domain is not
+    /// visible yet (or only as a stopped copy): its incoming target is killed, and the source rolls back.
+    /// </summary>
+    public static Command Cancel(Option<string> bus)
+    {
+        var name = new Argument<string>("NAME");
+        var command = new Command("cancel", "cancel the running migration, here or (on the destination host) the incoming one; the source keeps running") { name };
+        command.SetAction(parsed => CliEntry.Execute(parsed, bus, async client =>
+        {
+            var domain = parsed.GetValue(name)!;
+            try
+            {
+                var path = await client.DomainPathAsync(domain).ConfigureAwait(false);
+                await client.Run(c => c.Domain(path).CancelAsync()).ConfigureAwait(false);
+                Console.WriteLine($"cancel requested for {domain}");
+                return ExitCodes.Ok;
+            }
+            catch (CliException e) when (e.ExitCode is ExitCodes.NoSuchDomain or ExitCodes.Failed)
+            {
+                var job = await TryCancelIncomingAsync(client, domain).ConfigureAwait(false);
+                if (job is null)
+                    throw;
+                Console.WriteLine($"cancelled the incoming migration of {domain} (job {job}): its target here is gone, the source keeps the guest");
+                return ExitCodes.Ok;
+            }
+        }));
+        return command;
+    }
+
+    /// <returns>The cancelled incoming job, or null when this host has none for the domain (the first error stands).</returns>
+    private static async Task<string?> TryCancelIncomingAsync(DaemonClient client, string domain)
+    {
+        try
+        {
+            return await client.Run(c => c.Peer.CancelIncomingAsync(domain)).ConfigureAwait(false);
+        }
+        catch (CliException)
+        {
+            return null;
+        }
+    }
 
     public static Command StartPostcopy(Option<string> bus) =>
         Simple(bus, "migrate-postcopy", "switch the running migration to postcopy: the guest runs on the target at once and fetches the rest " +

@@ -41,6 +41,11 @@ public readonly struct PeerClient(DaemonConnection connection)
     public Task AbortAsync(string job) =>
         connection.CallAsync(BusContract.PeerPath, PeerContract.Abort, (ref MessageWriter w) => w.WriteString(job), Replies.None);
 
+    /// <returns>The job whose incoming target was killed.</returns>
+    public Task<string> CancelIncomingAsync(string domain) =>
+        connection.CallAsync(BusContract.PeerPath, PeerContract.CancelIncoming, (ref MessageWriter w) => w.WriteString(domain),
+            static (m, _) => m.GetBodyReader().ReadString());
+
     public Task<string> QueryAsync(string job) =>
         connection.CallAsync(BusContract.PeerPath, PeerContract.Query, (ref MessageWriter w) => w.WriteString(job),
             static (m, _) => m.GetBodyReader().ReadString());

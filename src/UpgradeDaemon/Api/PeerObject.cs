@@ -63,6 +63,11 @@ internal static class PeerObject
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);
                 return [incoming.Query((string)call.Args[0]!)];
             })
+            .On(PeerContract.CancelIncoming, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                return [await incoming.CancelIncomingAsync((string)call.Args[0]!).ConfigureAwait(false)];
+            })
             .Complete();
 
     private static Contract.Client.ArgumentWriter Dictionary(IReadOnlyDictionary<string, object> values) =>

@@ -133,13 +133,14 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             case MigrationStatus.Completed:
                 return new PerformResult(QueryFinalFiguresAsync(monitor));
-            case MigrationStatus.Cancelled when targetDied:
-                throw new MigrationException(MigrationPhase.Perform, job.Destination is { } peer
-                    ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was cancelled"
-                    : "the target QEMU exited during the transfer");
             case MigrationStatus.Cancelled when job.ConvergeAction == BusContract.ConvergeActions.Cancel:
                 throw new MigrationException(MigrationPhase.Perform,
                     $"the migration did not converge: {notConverging}; cancelled by convergePolicy cancel, the guest runs on at the source");
+            // A cancel makes a local target exit too (its stream ends): the operator's cancel is what happened, not a lost target.
+            case MigrationStatus.Cancelled when targetDied && !cancellationToken.IsCancellationRequested:
+                throw new MigrationException(MigrationPhase.Perform, job.Destination is { } peer
+                    ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was cancelled"
+                    : "the target QEMU exited during the transfer");
             case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
             default:

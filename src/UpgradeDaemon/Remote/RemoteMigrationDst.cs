@@ -343,6 +343,20 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         LogAborted(jobId, record.Domain);
     }
 
+    /// <summary>The destination's own cancel: kills the prepared target of <paramref name="domainName"/>; its source keeps the guest.</summary>
+    /// <exception cref="MigrationBusyException">No incoming migration of that domain, or it is committed already.</exception>
+    public async Task<string> CancelIncomingAsync(string domainName)
+    {
+        var records = journal.ReadAll((_, _) => { }).Where(r => r.Domain == domainName).OrderByDescending(r => r.StartedAt).ToList();
+        var prepared = records.FirstOrDefault(r => r.State == IncomingState.Prepared);
+        if (prepared is null)
+            throw new MigrationBusyException(records.FirstOrDefault() is { State: IncomingState.Committed } committed
+                ? $"too late to cancel job {committed.JobId}: domain {domainName} already runs on this host"
+                : $"domain {domainName} has no incoming migration on this host");
+        await AbortAsync(prepared.JobId).ConfigureAwait(false);
+        return prepared.JobId;
+    }
+
     public string Query(string jobId)
     {
         Touch(jobId);

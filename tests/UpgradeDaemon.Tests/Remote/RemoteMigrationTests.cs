@@ -105,6 +105,26 @@ public sealed class RemoteMigrationTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Cancel_OnTheDestinationDuringPerform_ItsTargetGoesAndTheSourceRunsOn()
+    {
+        var console = await BootBusyGuestAsync("refused");
+        var migrate = A.Daemon.StartCli("migrate", "refused", "--to", B.SshUri, "--max-bandwidth", (4L << 20).ToString());
+        await WaitForPerformAsync(A, "refused");
+
+        var cancel = await B.Daemon.CliAsync("cancel", "refused");
+        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        Assert.Contains("cancelled the incoming migration of refused", cancel.Stdout);
+        Assert.NotEqual(0, migrate.ExitCode);
+        output.WriteLine(await migrate.StandardError.ReadToEndAsync());
+        await AssertRunsOnlyOnAsync(A, B, "refused");
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        var again = await B.Daemon.CliAsync("cancel", "refused");
+        Assert.Equal(5, again.ExitCode);
+    }
+
+    [Fact]
     public async Task Migrate_DestinationQemuKilledDuringPerform_FailsClearlyAndTheSourceRunsOn()
     {
         var console = await BootBusyGuestAsync("shot");

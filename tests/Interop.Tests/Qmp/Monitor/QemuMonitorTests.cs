@@ -143,7 +143,7 @@ public sealed class QemuMonitorTests
             Assert.Equal(new MigrationRamStats
             {
                 Total = 268435456, Remaining = 1048576, Transferred = 9000, Mbps = 812.5, DirtyPagesRate = 120,
-                DirtySyncCount = 3, Duplicate = 7, Normal = 2, NormalBytes = 8192,
+                DirtySyncCount = 3, Duplicate = 7, Normal = 2, NormalBytes = 8192, PageSize = 4096, PagesPerSecond = 10,
             }, result.Ram);
         }
     }
