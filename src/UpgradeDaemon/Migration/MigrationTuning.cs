@@ -48,7 +48,8 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
             MaxBandwidth = options.MaxBandwidth ?? MigrationOptions.UnlimitedBandwidth,
             DowntimeLimit = options.DowntimeLimitMs ?? MigrationOptions.DefaultDowntimeLimitMs,
             MultifdChannels = multifd ? options.MultifdChannels : null,
-            MultifdCompression = multifd ? compression : null,
+            // Always sent: a QEMU keeps it from an earlier migration (one that arrived with zstd would show zstd forever).
+            MultifdCompression = compression,
             MultifdZstdLevel = compression == MultifdCompression.Zstd ? options.CompressMtLevel : null,
             MultifdZlibLevel = compression == MultifdCompression.Zlib ? options.CompressMtLevel : null,
             XbzrleCacheSize = options.UsesXbzrle ? options.CompressXbzrleCacheBytes : null,
@@ -58,7 +59,7 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
         var target = new MigrationParameters
         {
             MultifdChannels = multifd ? options.MultifdChannels : null,
-            MultifdCompression = multifd ? compression : null,
+            MultifdCompression = compression,
         };
         return new MigrationTuningPlan(new MigrationTuning(
             new MigrationSideTuning(Capabilities(options, ignoreShared, sourceSide: true), source),
