@@ -301,24 +301,25 @@ class RawGuest:
                 raise RuntimeError(f"raw migration {ev['data']['status']}: {src.qmp.cmd('query-migrate').get('error-desc')}")
             _, resume = dst.qmp.wait_event(lambda e: e["event"] == "RESUME", timeout)
             t1 = time.monotonic()
-            stop = next((e for _, e in src.qmp.events if e["event"] == "STOP"), None)
+            _, stop = src.qmp.wait_event(lambda e: e["event"] == "STOP", 1)
+            # QEMU stores total-time/downtime a moment after the completed event: query until set.
             info = src.qmp.cmd("query-migrate")
             end = time.monotonic() + 5
-            while info.get("downtime") is None and time.monotonic() < end:
-                time.sleep(0.01)
+            while not info.get("total-time") and time.monotonic() < end:
+                time.sleep(0.002)
                 info = src.qmp.cmd("query-migrate")
         except BaseException:
             dst.kill()
             raise
-        src.qmp.events.clear()
         src.quit()
         t2 = time.monotonic()
+        shutil.rmtree(self._dir(self.gen), ignore_errors=True)
         self.vm, self.gen, self.ns = dst, gen, dst_ns
         stamp = lambda e: e["timestamp"]["seconds"] + e["timestamp"]["microseconds"] / 1e6  # noqa: E731
         return {
             "downtimeMs": info.get("downtime"), "qemuTotalMs": info.get("total-time"), "totalMs": bench.ms(t1 - t0),
             "wallMs": bench.ms(t2 - t0), "transferredBytes": info.get("ram", {}).get("transferred"),
-            "stopToResumeMs": round((stamp(resume) - stamp(stop)) * 1000, 2) if stop else None,
+            "stopToResumeMs": round((stamp(resume) - stamp(stop)) * 1000, 2),
             "parameters": {k: params.get(k) for k in COMPARED},
         }, t0, t1
 
@@ -350,13 +351,25 @@ class RemoteBench:
                 "baselinePauseWallMs": base["pauseWallMs"],
                 "worstGapAtMs": None if fig["worstGapAt"] is None else bench.ms(fig["worstGapAt"] - t0)}
 
+    @staticmethod
+    def cpu_ms(pid):
+        """utime + stime of a process (all its threads), ms."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
     def migrate_daemon(self, name, src, dst, mode, consoles):
         _, scheme, extra, *_ = MODES[mode]
+        cpu0 = [self.cpu_ms(h.daemon.proc.pid) for h in (src, dst)]
         t0 = time.monotonic()
         wall, rc, out, err = src.daemon.cli("migrate", name, "--to", dst.uri(scheme), "--max-downtime", str(DOWNTIME_LIMIT_MS),
                                             "--max-bandwidth-mib", str(MAX_BANDWIDTH_MIB), *extra, "--json",
                                             "--timeout", str(self.o.timeout), check=False, timeout=self.o.timeout + 60)
         t1 = time.monotonic()
+        cpu1 = [self.cpu_ms(h.daemon.proc.pid) for h in (src, dst)]
         try:
             doc = json.loads(out)
         except json.JSONDecodeError:
@@ -367,6 +380,7 @@ class RemoteBench:
         return {
             "downtimeMs": doc["downtimeMs"], "totalMs": doc["totalMs"], "cliWallMs": bench.ms(wall),
             "transferredBytes": doc["transferredBytes"], **details,
+            "daemonCpuMs": {side: None if None in (c0, c1) else round(c1 - c0) for side, c0, c1 in zip(("source", "target"), cpu0, cpu1)},
             "parameters": {side: {k: doc.get(side, {}).get("parameters", {}).get(k) for k in COMPARED} for side in ("source", "target")},
             "capabilities": {side: doc.get(side, {}).get("capabilities") for side in ("source", "target")},
             **self.pause(consoles, t0, t1),
