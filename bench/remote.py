@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import statistics
@@ -352,24 +353,36 @@ class RemoteBench:
                 "worstGapAtMs": None if fig["worstGapAt"] is None else bench.ms(fig["worstGapAt"] - t0)}
 
     @staticmethod
-    def cpu_ms(pid):
-        """utime + stime of a process (all its threads), ms."""
+    def cpu_ms(pid, children=False):
+        """utime + stime of a process (all its threads), ms; with children, also of its reaped children (an sshd
+        listener's: the sessions, and through them the peer bridges, once they ended). Not for a daemon: it reaps
+        QEMUs."""
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+            return sum(int(x) for x in fields[11:15 if children else 13]) * 1000 / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             return None
 
+    def cpu_figures(self, hosts):
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ([self.cpu_ms(h.daemon.proc.pid) for h in hosts] + [self.cpu_ms(h.sshd.pid, children=True) for h in hosts]
+                + [(kids.ru_utime + kids.ru_stime) * 1000])
+
+    @staticmethod
+    def cpu_delta(before, after):
+        d = [None if None in (a, b) else round(b - a) for a, b in zip(before, after)]
+        return {"daemonCpuMs": {"source": d[0], "target": d[1]}, "sshdCpuMs": {"source": d[2], "target": d[3]}, "cliCpuMs": d[4]}
+
     def migrate_daemon(self, name, src, dst, mode, consoles):
         _, scheme, extra, *_ = MODES[mode]
-        cpu0 = [self.cpu_ms(h.daemon.proc.pid) for h in (src, dst)]
+        cpu0 = self.cpu_figures((src, dst))
         t0 = time.monotonic()
         wall, rc, out, err = src.daemon.cli("migrate", name, "--to", dst.uri(scheme), "--max-downtime", str(DOWNTIME_LIMIT_MS),
                                             "--max-bandwidth-mib", str(MAX_BANDWIDTH_MIB), *extra, "--json",
                                             "--timeout", str(self.o.timeout), check=False, timeout=self.o.timeout + 60)
         t1 = time.monotonic()
-        cpu1 = [self.cpu_ms(h.daemon.proc.pid) for h in (src, dst)]
+        cpu1 = self.cpu_figures((src, dst))
         try:
             doc = json.loads(out)
         except json.JSONDecodeError:
@@ -380,7 +393,7 @@ class RemoteBench:
         return {
             "downtimeMs": doc["downtimeMs"], "totalMs": doc["totalMs"], "cliWallMs": bench.ms(wall),
             "transferredBytes": doc["transferredBytes"], **details,
-            "daemonCpuMs": {side: None if None in (c0, c1) else round(c1 - c0) for side, c0, c1 in zip(("source", "target"), cpu0, cpu1)},
+            **self.cpu_delta(cpu0, cpu1),
             "parameters": {side: {k: doc.get(side, {}).get("parameters", {}).get(k) for k in COMPARED} for side in ("source", "target")},
             "capabilities": {side: doc.get(side, {}).get("capabilities") for side in ("source", "target")},
             **self.pause(consoles, t0, t1),
