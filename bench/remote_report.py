@@ -11,7 +11,7 @@ import sys
 import time
 
 THROUGHPUT_TARGET = 0.9
-FIGURES = ["cliWallMs", "totalMs", "qemuTotalMs", "downtimeMs", "throughputMiBps", "pauseWallMs", "baselinePauseWallMs",
+FIGURES = ["daemonsCpuMs", "cliCpuMs", "cliWallMs", "totalMs", "qemuTotalMs", "downtimeMs", "throughputMiBps", "pauseWallMs", "baselinePauseWallMs",
            "stopToResumeMs", "transferredBytes"]
 
 
@@ -47,6 +47,9 @@ def summarize(res):
             for method in ("daemon", "raw"):
                 for s in ms[method]:
                     s["throughputMiBps"] = throughput(s)
+                    cpu = s.get("daemonCpuMs") or {}
+                    if cpu.get("source") is not None and cpu.get("target") is not None:
+                        s["daemonsCpuMs"] = cpu["source"] + cpu["target"]
             sm = {m: {f: summary(ms[m], f) for f in FIGURES} for m in ("daemon", "raw")}
             med = lambda m, f: (sm[m][f] or {}).get("median")  # noqa: E731
             a, b = med("daemon", "throughputMiBps"), med("raw", "throughputMiBps")
@@ -95,13 +98,16 @@ def markdown(res):
            "--json` (CLI wall: the whole command; daemon total: its `totalMs`, job created → Finish, before Confirm); "
            "(b) = raw QMP, two QEMUs started by the script with the daemon's command line. Guest pause: largest gap between "
            "the guest's 10 ms console ticks (stamped on arrival, both hosts' console logs merged), minus 10 ms. "
-           "STOP→RESUME: QEMU's own event timestamps (source STOP, target RESUME), raw only.", ""]
+           "STOP→RESUME: QEMU's own event timestamps (source STOP, target RESUME), raw only. CPU: utime+stime the source and "
+           "destination daemons used during the migration (together), and the `localmigrate migrate` process's own. *Same "
+           "params*: max-bandwidth, downtime-limit, multifd-channels, multifd-compression of the raw source equal the "
+           "daemon's source read-back in every sample.", ""]
     for cfg in res["configs"]:
         out += [f"## {cfg['ramMiB']} MiB", "",
                 "| mode | (a) MiB/s | (b) MiB/s | a/b | ≥ 0.9 | (a) downtime ms | (b) downtime ms | (a) ≤ "
                 f"{limit} | (a) QEMU total ms | (b) QEMU total ms | (a) daemon total ms | (a) CLI wall ms | (a) guest pause ms | "
-                "(b) guest pause ms | (b) STOP→RESUME ms | (b) of veth | same params |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "(b) guest pause ms | (b) STOP→RESUME ms | (b) of veth | same params | (a) CPU ms: daemons / CLI |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for mode, sm in cfg["summary"].items():
             a, b = sm["daemon"], sm["raw"]
             errs = "" if not any(sm["errors"].values()) else f" ({sm['errors']['daemon']}+{sm['errors']['raw']} failed)"
@@ -111,6 +117,7 @@ def markdown(res):
                 "yes" if sm["downtimeOk"] else "**no**", cell(a["qemuTotalMs"]), cell(b["qemuTotalMs"]), cell(a["totalMs"]),
                 cell(a["cliWallMs"]), cell(a["pauseWallMs"]), cell(b["pauseWallMs"]), cell(b["stopToResumeMs"]),
                 fmt(sm["vethFraction"]["raw"], 2), {True: "yes", False: "**no**", None: "–"}[sm["paramsMatch"]],
+                f"{cell(a['daemonsCpuMs'])} / {cell(a['cliCpuMs'])}",
             ]) + " |")
         out.append("")
         noise = [s["baselinePauseWallMs"] for ms in cfg["modes"].values() for x in ("daemon", "raw") for s in ms[x]
@@ -118,6 +125,14 @@ def markdown(res):
         if noise:
             out += [f"Noise (largest tick gap in the quiet second before each migration): median {fmt(statistics.median(noise))} ms, "
                     f"max {fmt(max(noise))} ms.", ""]
+        for mode, ms in cfg["modes"].items():
+            if cfg["summary"][mode]["paramsMatch"] is False:
+                raw = next((x["parameters"] for x in ms["raw"] if x.get("parameters")), {})
+                for i, d in enumerate(x for x in ms["daemon"] if x.get("parameters")):
+                    diff = {k: v for k, v in d["parameters"]["source"].items() if str(raw.get(k)) != str(v)}
+                    if diff:
+                        out.append(f"- {mode}: daemon sample {i + 1} source parameters {diff} (raw: "
+                                   f"{ {k: raw.get(k) for k in diff} }; capabilities {d.get('capabilities', {}).get('source')})")
         errors = [(mode, x, s["error"]) for mode, ms in cfg["modes"].items() for x in ("daemon", "raw") for s in ms[x] if s.get("error")]
         for mode, x, e in errors:
             out.append(f"- {mode} {x}: {e}")
