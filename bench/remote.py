@@ -399,6 +399,37 @@ class RemoteBench:
             **self.pause(consoles, t0, t1),
         }
 
+    def migrate_detached(self, name, src, dst, mode, consoles):
+        """(a2): the same migration started with `--detach` (the CLI exits once the job exists, before Prepare), then
+        followed from this process (job State every 20 ms through the source's bus): no CLI process alive during the
+        stream, whose .NET runtime otherwise shares the 2 CPUs with the QEMUs."""
+        _, scheme, extra, *_ = MODES[mode]
+        bus = src.daemon.client()
+        job_prop = lambda job, prop: probes.DBusPing.first_string(bus.call(  # noqa: E731
+            "org.localmigrate1", job, "org.freedesktop.DBus.Properties", "Get", "ss",
+            probes.Body().string("org.localmigrate1.Job").string(prop).b), variant=True)
+        cpu0 = self.cpu_figures((src, dst))
+        t0 = time.monotonic()
+        wall, rc, out, err = src.daemon.cli("migrate", name, "--to", dst.uri(scheme), "--max-downtime", str(DOWNTIME_LIMIT_MS),
+                                            "--max-bandwidth-mib", str(MAX_BANDWIDTH_MIB), *extra, "--json", "--detach",
+                                            "--timeout", str(self.o.timeout), check=False, timeout=120)
+        if rc != 0:
+            return {"error": err or f"exit {rc}"}
+        job = json.loads(out)["job"]
+        end = t0 + self.o.timeout + 60
+        while (state := job_prop(job, "State")) == "running" and time.monotonic() < end:
+            time.sleep(0.02)
+        t1 = time.monotonic()
+        cpu1 = self.cpu_figures((src, dst))
+        job_id = job_prop(job, "Id")
+        if state != "completed":
+            return {"error": f"job {job_id} {state}: {job_prop(job, 'Error')}"}
+        with open(os.path.join(src.daemon.state, "jobs", job_id + ".json")) as f:
+            stats = json.load(f)["stats"]
+        return {"downtimeMs": stats["downtimeMs"], "totalMs": stats["totalMs"], "wallMs": bench.ms(t1 - t0),
+                "transferredBytes": stats["transferredBytes"], **src.daemon.job_details(job_id), **self.cpu_delta(cpu0, cpu1),
+                **self.pause(consoles, t0, t1)}
+
     def migrate_raw(self, raw, mode):
         try:
             figures, t0, t1 = raw.migrate(mode, self.o.timeout)
@@ -441,25 +472,29 @@ class RemoteBench:
                 where = other
                 raw.migrate("tcp", o.timeout)
             for mode in o.modes:
-                samples = cfg["modes"].setdefault(mode, {"daemon": [], "raw": []})
+                samples = cfg["modes"].setdefault(mode, {"daemon": [], "raw": [], **({"detached": []} if o.detached else {})})
                 for rep in range(o.reps):
                     for leg in range(2):  # a -> b, then b -> a: the guests end where they started
-                        order = ["daemon", "raw"] if (rep + leg) % 2 == 0 else ["raw", "daemon"]
+                        order = ["daemon", "raw"] + (["detached"] if o.detached else [])
+                        order = order if (rep + leg) % 2 == 0 else order[::-1]
                         got = {}
                         for method in order:
                             time.sleep(bench.SETTLE_S)
                             warmed = bench.warm_allocator(0 if o.no_warm else mib + 64)
-                            if method == "daemon":
+                            start_ns = raw.ns if method == "raw" else where
+                            if method in ("daemon", "detached"):
                                 other = b.ns if where == a.ns else a.ns
-                                got[method] = self.migrate_daemon(name, hosts[where], hosts[other], mode, consoles)
+                                how = self.migrate_daemon if method == "daemon" else self.migrate_detached
+                                got[method] = how(name, hosts[where], hosts[other], mode, consoles)
                                 if not got[method].get("error"):
                                     where = other
                             else:
                                 got[method] = self.migrate_raw(raw, mode)
-                            got[method].update({"direction": "a->b" if leg == 0 else "b->a", "warmUpMs": warmed})
+                            got[method].update({"direction": "a->b" if start_ns == a.ns else "b->a", "warmUpMs": warmed})
                             samples[method].append(got[method])
                         log(f"   {MODES[mode][0]:<18} rep {rep + 1} {'a->b' if leg == 0 else 'b->a'}: "
-                            f"daemon {brief(got['daemon'])} | raw {brief(got['raw'])}")
+                            f"daemon {brief(got['daemon'])} | raw {brief(got['raw'])}"
+                            + (f" | detached {brief(got['detached'])}" if o.detached else ""))
                         if got["raw"].get("error") and raw.vm.proc.poll() is not None:
                             raise RuntimeError(f"raw QEMU gone: {got['raw']['error']}")
                 self.checkpoint()
@@ -536,6 +571,8 @@ def main():
     ap.add_argument("--veth-reps", type=int, default=3)
     ap.add_argument("--veth-bytes", type=int, default=2 << 30)
     ap.add_argument("--timeout", type=int, default=300, help="seconds per migration")
+    ap.add_argument("--detached", action="store_true",
+                    help="also (a2): the daemon's migration with `migrate --detach`, followed over D-Bus (no CLI during the stream)")
     ap.add_argument("--no-warm", action="store_true", help="no allocator warm-up before each measured migration")
     ap.add_argument("--accel", default=os.environ.get("LOCALMIGRATE_TEST_ACCEL", "tcg"))
     o = ap.parse_args()

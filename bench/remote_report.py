@@ -44,16 +44,19 @@ def summarize(res):
     for cfg in res["configs"]:
         cfg["summary"] = {}
         for mode, ms in cfg["modes"].items():
-            for method in ("daemon", "raw"):
-                for s in ms[method]:
+            for method in ("daemon", "raw", "detached"):
+                for s in ms.get(method, []):
                     s["throughputMiBps"] = throughput(s)
                     cpu = s.get("daemonCpuMs") or {}
                     if cpu.get("source") is not None and cpu.get("target") is not None:
                         s["daemonsCpuMs"] = cpu["source"] + cpu["target"]
-            sm = {m: {f: summary(ms[m], f) for f in FIGURES} for m in ("daemon", "raw")}
+            sm = {m: {f: summary(ms[m], f) for f in FIGURES} for m in ("daemon", "raw", "detached") if m in ms}
             med = lambda m, f: (sm[m][f] or {}).get("median")  # noqa: E731
             a, b = med("daemon", "throughputMiBps"), med("raw", "throughputMiBps")
             sm["throughputRatio"] = round(a / b, 3) if a and b else None
+            if "detached" in sm:
+                a2 = med("detached", "throughputMiBps")
+                sm["detachedThroughputRatio"] = round(a2 / b, 3) if a2 and b else None
             sm["throughputOk"] = sm["throughputRatio"] is not None and sm["throughputRatio"] >= THROUGHPUT_TARGET
             worst = lambda m: max((s["downtimeMs"] for s in ms[m] if not s.get("error") and s.get("downtimeMs") is not None), default=None)  # noqa: E731
             sm["worstDowntimeMs"] = {"daemon": worst("daemon"), "raw": worst("raw")}
@@ -120,6 +123,19 @@ def markdown(res):
                 f"{cell(a['daemonsCpuMs'])} / {cell(a['cliCpuMs'])}",
             ]) + " |")
         out.append("")
+        detached = [(mode, sm) for mode, sm in cfg["summary"].items() if "detached" in sm]
+        if detached:
+            out += ["(a2) the same migration with `migrate --detach`, followed over D-Bus by the benchmark (no CLI process "
+                    "during the stream):", "",
+                    "| mode | (a2) MiB/s | (b) MiB/s | a2/b | (a2) downtime ms | (a2) QEMU total ms | (a2) guest pause ms | (a2) CPU ms: daemons |",
+                    "|---|---|---|---|---|---|---|---|"]
+            for mode, sm in detached:
+                d = sm["detached"]
+                out.append("| " + " | ".join([m.get("modeLabels", {}).get(mode, mode), cell(d["throughputMiBps"]),
+                                              cell(sm["raw"]["throughputMiBps"]), fmt(sm["detachedThroughputRatio"], 2),
+                                              cell(d["downtimeMs"]), cell(d["qemuTotalMs"]), cell(d["pauseWallMs"]),
+                                              cell(d["daemonsCpuMs"])]) + " |")
+            out.append("")
         noise = [s["baselinePauseWallMs"] for ms in cfg["modes"].values() for x in ("daemon", "raw") for s in ms[x]
                  if not s.get("error") and s.get("baselinePauseWallMs") is not None]
         if noise:
