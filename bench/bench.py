@@ -92,10 +92,12 @@ def shm_dir_of(workdir):
 class Daemon:
     """dbus-daemon + localmigrated on a private bus, as demo/run.sh does it."""
 
-    def __init__(self, o):
-        self.o, self.work = o, o.workdir
+    def __init__(self, o, work=None, launcher=(), extra_config=None):
+        """work: its directory (default o.workdir); launcher: prefix of the daemon's command line (e.g. `ip netns
+        exec NS`, as bench/remote.py runs one daemon per network namespace); extra_config: merged into its config."""
+        self.o, self.work = o, work or o.workdir
         self.state, self.run = os.path.join(self.work, "state"), os.path.join(self.work, "run")
-        self.shm = shm_dir_of(self.work)
+        self.shm = shm_dir_of(o.workdir) if self.work == o.workdir else os.path.join(shm_dir_of(o.workdir), os.path.basename(self.work))
         self.console = os.path.join(self.state, "console")
         repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         conf = os.path.join(self.work, "bus.conf")
@@ -118,10 +120,10 @@ class Daemon:
             self.address = f.readline().strip()
         config = os.path.join(self.work, "localmigrated.json")
         with open(config, "w") as f:
-            json.dump({"defaultAccel": o.accel, "sharedMemoryDirectory": self.shm}, f)
+            json.dump({"defaultAccel": o.accel, "sharedMemoryDirectory": self.shm, **(extra_config or {})}, f)
         self._client = None
         self.log = open(os.path.join(self.work, "daemon.log"), "w")
-        self.proc = subprocess.Popen([o.daemon, "--bus", self.address, "--config", config, "--state-dir", self.state,
+        self.proc = subprocess.Popen([*launcher, o.daemon, "--bus", self.address, "--config", config, "--state-dir", self.state,
                                       "--runtime-dir", self.run], stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         end = time.monotonic() + 30
@@ -340,6 +342,23 @@ def proc_cmdline(pid):
         return [a.decode() for a in f.read().split(b"\0")[:-1]]
 
 
+def warm_allocator(mib):
+    """Touches and frees `mib` MiB of anonymous huge-page memory; returns the time it took (see Bench.warm)."""
+    if mib <= 0:
+        return None
+    t = time.monotonic()
+    size = mib << 20
+    buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    # Huge pages, as QEMU asks for its guest RAM: the target takes 2 MiB blocks, and only freeing 2 MiB blocks
+    # puts such blocks back warm (4 KiB pages touched and freed did not help: measured, README).
+    buf.madvise(mmap.MADV_HUGEPAGE)
+    view = ctypes.c_char.from_buffer(buf)
+    ctypes.memset(ctypes.addressof(view), 1, size)
+    del view
+    buf.close()  # munmap: the pages go back to the allocator, hot, at the head of its free lists
+    return ms(time.monotonic() - t)
+
+
 # ---------------------------------------------------------------------------------------------- measurements
 
 class Bench:
@@ -370,19 +389,7 @@ class Bench:
         same 91 MB copy then takes 400-600 ms instead of 70 ms, for raw QMP and the daemon alike, depending only on
         how long ago memory was last freed; the difference is kernel time of the target's receiving thread
         (README). Every method gets the same warm-up; --no-warm measures cold."""
-        if self.o.no_warm or mib <= 0:
-            return None
-        t = time.monotonic()
-        size = mib << 20
-        buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-        # Huge pages, as QEMU asks for its guest RAM: the target takes 2 MiB blocks, and only freeing 2 MiB blocks
-        # puts such blocks back warm (4 KiB pages touched and freed did not help: measured, README).
-        buf.madvise(mmap.MADV_HUGEPAGE)
-        view = ctypes.c_char.from_buffer(buf)
-        ctypes.memset(ctypes.addressof(view), 1, size)
-        del view
-        buf.close()  # munmap: the pages go back to the allocator, hot, at the head of its free lists
-        return ms(time.monotonic() - t)
+        return None if self.o.no_warm else warm_allocator(mib)
 
     def rest(self, key):
         """Waits until the guest has run o.rest seconds since it arrived (at least SETTLE_S); returns the rest."""

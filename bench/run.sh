@@ -8,12 +8,23 @@
 # TCG: localmigrate through its CLI, the same migration with raw QMP and no daemon, and a restart; a batch upgrade;
 # the daemon's own figures. Writes bench/results/<timestamp>.json, latest.json, latest.md, latest.svg and prints
 # the Markdown. Every QEMU, daemon, dbus-daemon and /dev/shm file it starts is removed on exit, also on Ctrl-C.
+#
+#     bash bench/run.sh --remote [--quick] [extra options of bench/remote.py, e.g. --reps 5 --modes tcp,tls-x509]
+#
+# The remote benchmark instead: two network namespaces joined by a veth, a daemon and an sshd in each, a test CA;
+# remote migrations per stream mode beside raw QEMU and the raw veth throughput. Writes bench/results/remote-*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+script=bench/bench.py
+if [ "${1:-}" = "--remote" ]; then
+    shift
+    script=bench/remote.py
+fi
 
 echo "== setup (tests/setup.sh)" >&2
 bash tests/setup.sh >&2
 art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench}
+[ "$script" = bench/remote.py ] && art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench-remote}
 # What is measured is what ships: the packages' self-contained ReadyToRun build (packaging/publish.sh). A plain
 # `dotnet build` would JIT every method of the CLI at each start and charge that CPU to the migration it drives.
 echo "== publishing localmigrated and localmigrate (self-contained, ReadyToRun) in $art/publish" >&2
@@ -31,7 +42,7 @@ cleanup() {
     if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null || true; wait "$bench_pid" 2>/dev/null || true; fi
     # Ends every process whose command line names $work (all of them started by this run), removes $work and
     # /dev/shm/<basename of $work>.
-    python3 bench/bench.py --sweep "$work"
+    python3 "$script" --sweep "$work"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -39,7 +50,7 @@ trap 'exit 130' INT TERM
 
 start=$(date +%s)
 # In the background + wait, so that a signal reaches the trap at once instead of after the run.
-python3 bench/bench.py --workdir "$work" --daemon "$daemon" --cli "$cli" --guest-dir "$guest" "$@" &
+python3 "$script" --workdir "$work" --daemon "$daemon" --cli "$cli" --guest-dir "$guest" "$@" &
 bench_pid=$!
 wait "$bench_pid"
 bench_pid=""
