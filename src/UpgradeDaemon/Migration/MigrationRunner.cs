@@ -106,22 +106,15 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 ? new FinishResult(prepared.Pid, prepared.QemuVersion, RunState.Running)
                 : await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
             var totalMs = (long)job.Elapsed.TotalMilliseconds;
-            var info = await ReadFiguresAsync(job, performed).ConfigureAwait(false);
-            var stats = new MigrationStats
+            // QEMU's figures arrive a few ms after completion. A local target already runs the guest, so waiting for them
+            // costs nothing; a remote one resumes only at Commit, so there they are read after it, out of the guest's pause.
+            var figures = BuildStatsAsync(job, begin, performed, finish, totalMs);
+            MigrationStats stats;
+            if (remote is null)
             {
-                DowntimeMs = info.Downtime ?? 0,
-                TotalMs = totalMs,
-                QemuTotalMs = info.TotalTime ?? 0,
-                TransferredBytes = info.Ram?.Transferred ?? 0,
-                SourcePid = begin.Source.Pid,
-                TargetPid = finish.Pid,
-                SourceVersion = begin.Source.QemuVersion,
-                TargetVersion = finish.QemuVersion,
-                SourceBinary = begin.Source.Binary,
-                TargetBinary = begin.TargetBinary,
-            };
-            job.SetStats(stats);
-            record = record with { Stats = stats };
+                stats = await figures.ConfigureAwait(false);
+                record = record with { Stats = stats };
+            }
 
             // The commit point. Journaled first, so a crash from here on is resolved towards a target that still runs.
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
@@ -129,6 +122,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 await src.HandOverAsync(domain, begin.Source, job.Options.UndefinesSource, step => ReachedAsync(job, step)).ConfigureAwait(false);
             else
                 await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
+            stats = await figures.ConfigureAwait(false);
+            record = record with { Stats = stats };
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);
@@ -302,6 +297,26 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         LogPhase(job.Id, job.DomainName, phase);
         await gate.OnEnterAsync(job, phase, cancellationToken).ConfigureAwait(false);
         return next;
+    }
+
+    private async Task<MigrationStats> BuildStatsAsync(MigrationJob job, BeginResult begin, PerformResult performed, FinishResult finish, long totalMs)
+    {
+        var info = await ReadFiguresAsync(job, performed).ConfigureAwait(false);
+        var stats = new MigrationStats
+        {
+            DowntimeMs = info.Downtime ?? 0,
+            TotalMs = totalMs,
+            QemuTotalMs = info.TotalTime ?? 0,
+            TransferredBytes = info.Ram?.Transferred ?? 0,
+            SourcePid = begin.Source.Pid,
+            TargetPid = finish.Pid,
+            SourceVersion = begin.Source.QemuVersion,
+            TargetVersion = finish.QemuVersion,
+            SourceBinary = begin.Source.Binary,
+            TargetBinary = begin.TargetBinary,
+        };
+        job.SetStats(stats);
+        return stats;
     }
 
     /// <summary>The figures are a report, not the migration: failing to read them never fails a switched guest.</summary>

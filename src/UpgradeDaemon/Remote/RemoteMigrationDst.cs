@@ -252,6 +252,23 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
     internal async Task CompleteCommitAsync(IncomingRecord record, DomainInstance? target)
     {
         var definition = DefinitionParser.Parse(record.Definition);
+        // The guest waits paused since the source stopped it: resume first (the journal already says "committed", so a
+        // crash from here on finishes the rest after the restart), then define, store and promote.
+        string? notResumed = null;
+        if (target is not null && record.Resume)
+        {
+            try
+            {
+                // In postcopy the commit comes while the target still loads the device state (inmigrate): cont waits for it.
+                await WaitUntilLoadedAsync(target).ConfigureAwait(false);
+                await target.Monitor.ContAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+            {
+                // The guest is this host's now; a target that will not resume is reported, never handed back.
+                notResumed = e.Message;
+            }
+        }
         var domain = registry.FindByUuid(definition.Uuid);
         if (domain is null)
         {
@@ -273,27 +290,12 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             await dst.CommitAsync(record.JobId).ConfigureAwait(false);
         else
             dst.Promote(target);
-        if (record.Resume)
-        {
-            try
-            {
-                // In postcopy the commit comes while the target still loads the device state (inmigrate): cont waits for it.
-                await WaitUntilLoadedAsync(target).ConfigureAwait(false);
-                await target.Monitor.ContAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
-            {
-                // The guest is this host's now; a target that will not resume is reported, never handed back.
-                registry.SetState(domain, DomainState.Paused);
-                LogNotResumed(record.JobId, record.Domain, target.Pid, e.Message);
-                return;
-            }
-        }
-        else
-        {
+        if (!record.Resume || notResumed is not null)
             registry.SetState(domain, DomainState.Paused);
-        }
-        LogCommitted(record.JobId, record.Domain, target.Pid);
+        if (notResumed is not null)
+            LogNotResumed(record.JobId, record.Domain, target.Pid, notResumed);
+        else
+            LogCommitted(record.JobId, record.Domain, target.Pid);
         // Credentials in use by a stream still flowing (postcopy) must not go: they go once it completed.
         await RemoveStreamSecurityWhenArrivedAsync(target, wait: false).ConfigureAwait(false);
     }
