@@ -3,13 +3,13 @@ using Tmds.DBus.Protocol;
 namespace LocalMigrate.Contract;
 
 /// <summary>
-/// One guest of <see cref="ManagerContract.Evacuate"/>'s plan, the struct <c>(ssts)</c>: domain, destination URI ("" when
+/// One guest of <see cref="ManagerContract.Evacuate"/>'s plan, the struct <c>(sstas)</c>: domain, destination URI ("" when
 /// no destination took it; it stays running here), the RAM it takes there in bytes, and the destinations that refused
-/// it, "uri: reason" joined by "; ". Written and read here only.
+/// it, each "uri: reason". Written and read here only.
 /// </summary>
-public sealed record EvacuationPlanEntry(string Domain, string Destination, ulong Bytes, string Refusals)
+public sealed record EvacuationPlanEntry(string Domain, string Destination, ulong Bytes, IReadOnlyList<string> Refusals)
 {
-    public const string Signature = "a(ssts)";
+    public const string Signature = "a(sstas)";
 
     public static void WriteArray(ref MessageWriter writer, IEnumerable<EvacuationPlanEntry> entries)
     {
@@ -20,7 +20,7 @@ public sealed record EvacuationPlanEntry(string Domain, string Destination, ulon
             writer.WriteString(entry.Domain);
             writer.WriteString(entry.Destination);
             writer.WriteUInt64(entry.Bytes);
-            writer.WriteString(entry.Refusals);
+            writer.WriteArray(entry.Refusals.ToArray());
         }
         writer.WriteArrayEnd(start);
     }
@@ -32,7 +32,7 @@ public sealed record EvacuationPlanEntry(string Domain, string Destination, ulon
         while (reader.HasNext(end))
         {
             reader.AlignStruct();
-            entries.Add(new EvacuationPlanEntry(reader.ReadString(), reader.ReadString(), reader.ReadUInt64(), reader.ReadString()));
+            entries.Add(new EvacuationPlanEntry(reader.ReadString(), reader.ReadString(), reader.ReadUInt64(), reader.ReadArrayOfString()));
         }
         return entries.ToArray();
     }

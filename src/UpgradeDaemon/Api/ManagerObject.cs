@@ -62,7 +62,7 @@ internal static class ManagerObject
                     .Where(kv => kv.Key is not BusContract.MigrateOptions.Parallel and not ManagerContract.EvacuateOptions.DryRun)
                     .ToDictionary(kv => kv.Key, kv => kv.Value));
                 var result = await evacuations.StartAsync(destinations, migrationOptions, parallel, dryRun, CancellationToken.None).ConfigureAwait(false);
-                var plan = result.Plan.Select(p => new EvacuationPlanEntry(p.Guest, p.Destination ?? "", (ulong)p.Bytes, string.Join("; ", p.Refusals))).ToList();
+                var plan = result.Plan.Select(p => new EvacuationPlanEntry(p.Guest, p.Destination ?? "", (ulong)p.Bytes, p.Refusals)).ToList();
                 return [(LocalMigrate.Contract.Client.ArgumentWriter)((ref MessageWriter w) => EvacuationPlanEntry.WriteArray(ref w, plan)),
                         result.Jobs.Select(j => BusContract.JobPath(j.Id)).ToArray()];
             })
