@@ -37,6 +37,7 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.True((await B.Daemon.CliAsync("maintenance", "--json")).Json().GetProperty("maintenance").GetBoolean());
         Assert.Contains("maintenance", (await B.Daemon.CliAsync("list")).Stdout);
+        Assert.True((await B.Daemon.CliAsync("status", "idle", "--json")).Json().GetProperty("hostMaintenance").GetBoolean());
         var start = await B.Daemon.CliAsync("start", "idle");
         Assert.NotEqual(0, start.ExitCode);
         Assert.Contains("is in maintenance", start.Stderr);
