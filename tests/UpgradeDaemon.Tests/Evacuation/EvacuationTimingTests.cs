@@ -12,7 +12,8 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Evacuation;
 /// <remarks>
 /// Measured 2026-12-03 on the shared 2-core machine (load ~7, TCG, ssh with a PSK stream): one migration alone 15.9-25.2 s
 /// wall (jobs 11.3-20.4 s); evacuating 8 x 128 MiB to B and C with --parallel 4 45.6 s wall, 4 per peer, jobs 15.9-38.0 s,
-/// downtimes 16-346 ms: about two "one migration" times for eight guests.
+/// downtimes 16-346 ms: about two "one migration" times for eight guests. Merged with main d9d6418 (load ~7 falling): alone
+/// 9.9-13.6 s wall (jobs 7.1-11.5 s); evacuation 33.3 s wall, jobs 11.1-28.4 s, downtimes 121-537 ms.
 /// </remarks>
 [Collection(RealQemuCollection.Name)]
 public sealed class EvacuationTimingTests(ITestOutputHelper output) : IAsyncLifetime
