@@ -12,11 +12,30 @@ public static class ManagerContract
     public static readonly BusMethod Upgrade = new(Name, "Upgrade",
         [new("names", "as"), new("staleOnly", "b"), new("options", "a{sv}")], [new("jobs", "ao")]);
 
+    /// <summary>Turns this host's maintenance flag on or off (while on, Start and incoming migrations are refused).</summary>
+    public static readonly BusMethod SetMaintenance = new(Name, "SetMaintenance", [new("on", "b")], []);
+
+    /// <summary>
+    /// Maintenance on, then every running domain moves live to one of <c>destinations</c> (URIs as for Migrate). Options:
+    /// the migration options, <see cref="BusContract.MigrateOptions.Parallel"/> and <see cref="EvacuateOptions.DryRun"/>.
+    /// Out: the plan (<see cref="EvacuationPlanEntry"/>) and one job per domain (none on a dry run).
+    /// </summary>
+    public static readonly BusMethod Evacuate = new(Name, "Evacuate",
+        [new("destinations", "as"), new("options", "a{sv}")], [new("plan", EvacuationPlanEntry.Signature), new("jobs", "ao")]);
+
     public static readonly BusProperty Version = new(Name, "Version", "s", PropertyEmits.Const);
     public static readonly BusProperty QemuBinary = new(Name, "QemuBinary", "s", PropertyEmits.Const);
     public static readonly BusProperty MaxParallelMigrations = new(Name, "MaxParallelMigrations", "u", PropertyEmits.Const);
+    public static readonly BusProperty Maintenance = new(Name, "Maintenance", "b", PropertyEmits.Value);
 
     public static readonly BusInterfaceContract Interface = new(Name,
-        [Define, GetDomain, ListDomains, ListJobs, Upgrade],
-        [Version, QemuBinary, MaxParallelMigrations]);
+        [Define, GetDomain, ListDomains, ListJobs, Upgrade, SetMaintenance, Evacuate],
+        [Version, QemuBinary, MaxParallelMigrations, Maintenance]);
+
+    /// <summary>Evacuate's own option keys (beside the migration options).</summary>
+    public static class EvacuateOptions
+    {
+        /// <summary>b: only plan; nothing moves and maintenance stays as it is.</summary>
+        public const string DryRun = "dryRun";
+    }
 }

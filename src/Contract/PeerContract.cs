@@ -102,6 +102,9 @@ public static class PeerContract
 
         /// <summary>b: offline: only the definition moves (Prepare checks it, Commit defines it; no QEMU starts).</summary>
         public const string Offline = "offline";
+
+        /// <summary>b: only the pre-flight (evacuate's placement): refused as a migration would be, nothing journaled or started.</summary>
+        public const string CheckOnly = "checkOnly";
     }
 
     /// <summary>Keys of Prepare's reply.</summary>

@@ -22,6 +22,8 @@ internal static class ListCommand
                 }));
                 return ExitCodes.Ok;
             }
+            if (new PropertyReader(await client.Run(c => c.Manager.GetAllAsync()).ConfigureAwait(false)).Bool(Contract.ManagerContract.Maintenance))
+                Console.WriteLine("host in maintenance: start and incoming migrations are refused ('localmigrate maintenance off' ends it)");
             Output.WriteTable(["NAME", "UUID", "STATE", "PID", "QEMU", "STALE"], domains.Select(d => (IReadOnlyList<string>)
                 [d.Name, d.Uuid, d.State, d.Pid == 0 ? "-" : d.Pid.ToString(), d.QemuVersion.Length == 0 ? "-" : d.QemuVersion, d.Stale ? "yes" : "no"]));
             return ExitCodes.Ok;

@@ -15,6 +15,7 @@ internal static class StatusCommand
             var d = await client.DomainAsync(parsed.GetValue(name)!).ConfigureAwait(false);
             var last = d.LastJob != "/" ? await client.JobAsync(d.LastJob).ConfigureAwait(false) : null;
             var running = d.Job != "/" ? await client.JobAsync(d.Job).ConfigureAwait(false) : null;
+            var maintenance = new PropertyReader(await client.Run(c => c.Manager.GetAllAsync()).ConfigureAwait(false)).Bool(Contract.ManagerContract.Maintenance);
             if (parsed.GetValue(json))
             {
                 Output.WriteJson(new JsonObject
@@ -23,7 +24,7 @@ internal static class StatusCommand
                     ["runtimeDirectory"] = d.RuntimeDirectory, ["qemuBinary"] = d.QemuBinary, ["qemuVersion"] = d.QemuVersion,
                     ["machine"] = d.Machine, ["memoryMiB"] = d.MemoryMiB, ["memoryBacking"] = d.MemoryBacking, ["stale"] = d.Stale,
                     ["staleReasons"] = Output.Strings(d.StaleReasons), ["consoleLog"] = d.ConsoleLog,
-                    ["job"] = running?.ToJson(), ["lastMigration"] = last?.ToJson(),
+                    ["job"] = running?.ToJson(), ["lastMigration"] = last?.ToJson(), ["hostMaintenance"] = maintenance,
                 });
                 return ExitCodes.Ok;
             }
@@ -34,6 +35,8 @@ internal static class StatusCommand
                 ["machine", d.Machine], ["memory", $"{d.MemoryMiB} MiB {d.MemoryBacking}"],
                 ["stale", d.Stale ? "yes: " + string.Join("; ", d.StaleReasons) : "no"], ["console log", d.ConsoleLog],
             ];
+            if (maintenance)
+                rows.Add(["host", "in maintenance: start and incoming migrations refused"]);
             if (running is not null)
                 rows.Add(["migrating", $"job {running.Id}, {running.Progress:0}%, {ProgressDisplay.Figures(running, null)}"]);
             if (last is not null)

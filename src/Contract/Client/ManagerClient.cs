@@ -26,5 +26,21 @@ public readonly struct ManagerClient(DaemonConnection connection)
             BusWriting.WriteVariantDictionary(ref w, options);
         }, Replies.ObjectPaths);
 
+    public Task SetMaintenanceAsync(bool on) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.SetMaintenance, (ref MessageWriter w) => w.WriteBool(on));
+
+    /// <returns>The plan, and the paths of the jobs started (one per domain; none on a dry run).</returns>
+    public Task<(EvacuationPlanEntry[] Plan, string[] Jobs)> EvacuateAsync(IReadOnlyList<string> destinations, IReadOnlyDictionary<string, VariantValue> options) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.Evacuate, (ref MessageWriter w) =>
+        {
+            w.WriteArray(destinations);
+            BusWriting.WriteVariantDictionary(ref w, options);
+        }, static (m, _) =>
+        {
+            var reader = m.GetBodyReader();
+            var plan = EvacuationPlanEntry.ReadArray(ref reader);
+            return (plan, reader.ReadArrayOfObjectPath().Select(p => p.ToString()).ToArray());
+        });
+
     public Task<IReadOnlyDictionary<string, VariantValue>> GetAllAsync() => connection.GetAllAsync(BusContract.ManagerPath, ManagerContract.Name);
 }

@@ -14,7 +14,7 @@ internal static class ApiErrors
         DomainNotFoundException => new BusErrorException(BusContract.Errors.NoSuchDomain, e.Message),
         DomainExistsException => new BusErrorException(BusContract.Errors.Exists, e.Message),
         DomainBusyException or MigrationBusyException => new BusErrorException(BusContract.Errors.Busy, e.Message),
-        Remote.PeerRefusedException => new BusErrorException(BusContract.Errors.Refused, e.Message),
+        Remote.PeerRefusedException or Evacuation.HostMaintenanceException => new BusErrorException(BusContract.Errors.Refused, e.Message),
         InstanceStartException or QemuBinaryException => new BusErrorException(BusContract.Errors.StartFailed, e.Message),
         ArgumentException => new BusErrorException(BusContract.Errors.InvalidArgument, e.Message),
         IOException or UnauthorizedAccessException => new BusErrorException(BusContract.Errors.StateWriteFailed,

@@ -21,7 +21,8 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
     MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
-    Snapshots.SnapshotService snapshots, Remote.RemoteMigrationDst incoming, ILogger<ApiServer> logger) : IHostedService
+    Snapshots.SnapshotService snapshots, Remote.RemoteMigrationDst incoming, Evacuation.HostMaintenance maintenance,
+    Evacuation.EvacuationService evacuations, ILogger<ApiServer> logger) : IHostedService
 {
     private readonly Channel<ExportedObject> _changed = Channel.CreateUnbounded<ExportedObject>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _exportGate = new();
@@ -41,7 +42,10 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
         await credentials.StartAsync().ConfigureAwait(false);
         _policy = new CallerPolicy(options, credentials);
         _tree = new BusObjectTree(logger);
-        _tree.Add(new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, _policy)));
+        var manager = new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, maintenance, evacuations, _policy));
+        manager.MarkAnnounced();
+        maintenance.Changed += () => _changed.Writer.TryWrite(manager);
+        _tree.Add(manager);
         _tree.Add(new ExportedObject(BusContract.PeerPath, PeerObject.Build(incoming, _policy)));
         lock (_exportGate)
         {

@@ -6,7 +6,7 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 
 /// <summary>Define, undefine, start and stop: the domain life cycle outside migrations.</summary>
 public sealed partial class DomainService(DaemonOptions options, DomainRegistry registry, DefinitionStore store,
-    QemuBinaryProbe probe, InstanceLauncher launcher, ILogger<DomainService> logger)
+    QemuBinaryProbe probe, InstanceLauncher launcher, Evacuation.HostMaintenance maintenance, ILogger<DomainService> logger)
 {
     public DomainRegistry Registry => registry;
 
@@ -86,6 +86,7 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     public async Task StartAsync(string name, CancellationToken cancellationToken)
     {
         var domain = registry.Get(name);
+        maintenance.ThrowIfOn($"start {name}");
         if (!await domain.Lock.WaitAsync(TimeSpan.Zero, cancellationToken).ConfigureAwait(false))
             throw new DomainBusyException($"domain {name} is busy ({domain.Job?.Kind.ToString().ToLowerInvariant() ?? domain.Operation ?? "another request"} in progress)");
         try

@@ -38,6 +38,8 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(_ => new Remote.IncomingJournal(options.StateDirectory));
         services.AddSingleton<Remote.RemoteMigrationDst>();
         services.AddSingleton<Remote.PeerSessionFactory>();
+        services.AddSingleton<Evacuation.HostMaintenance>();
+        services.AddSingleton<Evacuation.EvacuationService>();
         return services;
     }
 }

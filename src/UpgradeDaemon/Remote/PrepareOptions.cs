@@ -10,6 +10,9 @@ internal sealed record PrepareOptions
     public bool Resume { get; init; } = true;
     public bool Offline { get; init; }
 
+    /// <summary>Pre-flight only (see PeerContract.PrepareKeys.CheckOnly).</summary>
+    public bool CheckOnly { get; init; }
+
     /// <summary>How the QEMU stream is protected: none, psk or x509.</summary>
     public StreamSecurity Security { get; init; } = StreamSecurity.None;
 

@@ -21,13 +21,14 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 /// source still holds the guest.
 /// </summary>
 public sealed partial class RemoteMigrationDst(DomainRegistry registry, DefinitionStore store, MigrationDst dst, InstanceLauncher launcher,
-    QemuBinaryProbe probe, IncomingJournal journal, DaemonOptions options, TimeProvider time, ILogger<RemoteMigrationDst> logger)
+    QemuBinaryProbe probe, IncomingJournal journal, DaemonOptions options, TimeProvider time, Evacuation.HostMaintenance maintenance,
+    ILogger<RemoteMigrationDst> logger)
     : IDisposable
 {
     private TimeSpan LeaseTimeout => options.Remote.IncomingLease;
 
     /// <summary>The RAM a target needs beyond the guest's (QEMU itself, device state).</summary>
-    private const long OverheadBytes = 64L << 20;
+    internal const long OverheadBytes = 64L << 20;
 
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastContact = new();
     private readonly SemaphoreSlim _prepareGate = new(1, 1);
@@ -45,6 +46,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             [PeerContract.HostKeys.HostName] = HostName,
             [PeerContract.HostKeys.Architecture] = Architecture,
             [PeerContract.HostKeys.MemAvailableBytes] = (ulong)ProcFs.MemAvailableBytes(),
+            [PeerContract.HostKeys.Maintenance] = maintenance.IsOn,
         };
     }
 
@@ -76,6 +78,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 throw new PeerRefusedException($"host {HostName}: job {jobId} was already prepared here");
             var binary = definition.Qemu is { } q && File.Exists(q) ? q : options.QemuBinary;
             await PreflightAsync(definition, binary, request, cancellationToken).ConfigureAwait(false);
+            if (request.CheckOnly)
+                return new PrepareResult("", 0, "", "", 0);
             definition = definition with { Qemu = binary == options.QemuBinary ? null : binary };
             var record = new IncomingRecord
             {
@@ -171,6 +175,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
     private async Task PreflightAsync(DomainDefinition definition, string binary, PrepareOptions request, CancellationToken cancellationToken)
     {
         var host = HostName;
+        if (maintenance.IsOn)
+            throw new PeerRefusedException($"host {host} is in maintenance: it takes no incoming migration until 'localmigrate maintenance off' there");
         if (registry.Shadow.Find(definition.Name) is not null)
             throw new PeerRefusedException($"host {host}: domain {definition.Name} is already migrating here");
         if (registry.Find(definition.Name) is { } named && named.Definition.Uuid != definition.Uuid)
@@ -494,6 +500,9 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                     break;
                 case (PeerContract.PrepareKeys.Offline, bool b):
                     options = options with { Offline = b };
+                    break;
+                case (PeerContract.PrepareKeys.CheckOnly, bool b):
+                    options = options with { CheckOnly = b };
                     break;
                 case (PeerContract.PrepareKeys.StreamTls, "none"):
                     options = options with { Security = StreamSecurity.None };
