@@ -30,6 +30,10 @@ internal static unsafe partial class LibC
 
     public const short POLLIN = 0x1;
 
+    public const int WNOHANG = 1;
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int kill(int pid, int sig);
 
@@ -49,6 +53,15 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint write(int fd, void* buffer, nuint count);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags, int mode);

@@ -237,9 +237,10 @@ public sealed class QmpClient : IAsyncDisposable
             return;
         }
         Volatile.Write(ref _reason, reason);
-        // QEMU closing its end (quit, exit, kill) is ordinary: callers learn of it through Disconnected.
-        // Only a protocol or socket fault is worth a stack trace.
-        if (reason is EndOfStreamException)
+        // QEMU closing its end (quit, exit, kill) is ordinary: callers learn of it through Disconnected. That shows
+        // as EOF on read, or as EPIPE/ECONNRESET when a write (often `quit` itself) races the exit. Only a protocol
+        // or other socket fault is worth a stack trace (rendering one also loads the PDB reader: ~2 MB resident).
+        if (reason is EndOfStreamException || IsPeerGone(reason))
         {
             _log.Debug("QMP connection ended: {Reason}", reason.Message);
         }
@@ -254,4 +255,9 @@ public sealed class QmpClient : IAsyncDisposable
         _events.Close(reason);
         _disconnected.TrySetResult(reason);
     }
+
+    private static bool IsPeerGone([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] Exception? reason) =>
+        reason is IOException { InnerException: SocketException socket }
+        && socket.SocketErrorCode is SocketError.Shutdown
+            or SocketError.ConnectionReset or SocketError.ConnectionAborted;
 }

@@ -19,7 +19,11 @@ internal static class QmpSocketConnector
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             try
             {
-                await socket.ConnectAsync(endpoint, cancellationToken).ConfigureAwait(false);
+                // Synchronous on purpose: a unix-socket connect completes or fails at once, and a failed async
+                // connect builds its exception with the caller's stack trace *with file and line info*
+                // (ExceptionDispatchInfo.SetCurrentStackTrace), which reads the PDBs: ~25 of those per QEMU start
+                // while it binds its socket, CPU in the migration's Prepare and ~2 MB of resident PDB reader.
+                socket.Connect(endpoint);
                 return socket;
             }
             catch (SocketException ex) when (IsNotListeningYet(ex) && Stopwatch.GetElapsedTime(start) < retryFor)

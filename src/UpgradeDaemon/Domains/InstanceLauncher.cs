@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using LocalMigrate.Interop.Posix;
 using LocalMigrate.Interop.Qmp;
 using LocalMigrate.UpgradeDaemon.Hosting;
@@ -13,7 +12,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    public static string NewInstanceId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+    public static string NewInstanceId() => RandomHex.Of(4);
 
     public string ConsoleLogOf(string domainName) => Path.Combine(options.StateDirectory, "console", domainName + ".log");
 

@@ -1,6 +1,6 @@
 using LocalMigrate.Contract;
 using System.Diagnostics;
-using System.Security.Cryptography;
+using LocalMigrate.Interop.Posix;
 
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
@@ -20,7 +20,7 @@ public sealed class MigrationJob
         ["Progress", "DataTotal", "DataRemaining", "DataTransferred", "TransferRate", "DirtyRate", "Passes", "ExpectedDowntimeMs", "CpuThrottlePercent"];
 
     public MigrationJob(string domainName, Guid domainUuid, MigrationKind kind, MigrationOptions options, Remote.PeerUri? destination = null)
-        : this(Convert.ToHexString(RandomNumberGenerator.GetBytes(6)).ToLowerInvariant(), domainName, domainUuid, kind, options,
+        : this(RandomHex.Of(6), domainName, domainUuid, kind, options,
             DateTimeOffset.UtcNow, MigrationPhase.Begin)
     {
         Destination = destination;

@@ -77,6 +77,8 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
                 TryPrune();
                 registry.SetJob(domain, null);
                 domain.Lock.Release();
+                if (!_jobs.Values.Any(j => j.State == MigrationJobState.Running))
+                    Hosting.ManagedHeap.ReleaseUnused();
             }
         });
         return job;
