@@ -13,12 +13,19 @@
 #
 # The remote benchmark instead: two network namespaces joined by a veth, a daemon and an sshd in each, a test CA;
 # remote migrations per stream mode beside raw QEMU and the raw veth throughput. Writes bench/results/remote-*.
+#
+#     bash bench/run.sh --memory [--vms 16] [--migrations 1000]
+#
+# The daemon's resident memory with N VMs and over many local migrations. Writes bench/results/memory-latest.*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 script=bench/bench.py
 if [ "${1:-}" = "--remote" ]; then
     shift
     script=bench/remote.py
+elif [ "${1:-}" = "--memory" ]; then
+    shift
+    script=bench/memory.py
 fi
 
 echo "== setup (tests/setup.sh)" >&2
