@@ -77,21 +77,25 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
         {
             // Written before the spawn: a crash right after it leaves a dir a restarted daemon can recognise.
             InstanceRecordJson.Write(paths.InstanceFile, record);
+            // Tap NICs: the running QEMU's own tap queue for a local migration's target, else a new (or the operator's) tap.
+            using var nics = NicBackends.Open(definition, InstanceAdopter.LiveProcessesOf(options.RuntimeDirectory, definition.Name));
             var args = QemuCommandLine.Build(definition, paths, AccelOf(definition), consoleLog,
                 definition.MemoryBacking == MemoryBacking.Shared ? SharedMemoryFileOf(definition) : null,
-                incoming: role == InstanceRole.Incoming, startPaused: startPaused);
+                incoming: role == InstanceRole.Incoming, startPaused: startPaused, netdevs: nics.Netdevs);
             int pid;
             try
             {
-                pid = DetachedProcess.Spawn(binary, args, paths.QemuLog);
+                pid = DetachedProcess.Spawn(binary, args, paths.QemuLog, inheritedFds: nics.Fds);
             }
             catch (IOException e)
             {
                 throw new InstanceStartException(definition.Name, e.Message);
             }
+            // QEMU holds its copies now; the daemon keeps none, so a tap it created ends with the last QEMU holding it.
+            nics.Dispose();
             process = ProcFs.TryReadIdentity(pid) ?? new ProcessIdentity(pid, 0);
             exit = ProcessExitWatcher.TryOpen(pid);
-            record = record with { Pid = pid, StartTime = process.StartTime };
+            record = record with { Pid = pid, StartTime = process.StartTime, Nics = nics.Described.Count > 0 ? nics.Described : null };
             InstanceRecordJson.Write(paths.InstanceFile, record);
             // Out of the daemon's cgroup before anything else: from here on the VM does not share the service's fate.
             await scopes.MoveAsync(definition.Name, instanceId, pid, cancellationToken).ConfigureAwait(false);

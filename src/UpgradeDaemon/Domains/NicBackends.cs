@@ -1,0 +1,167 @@
+using System.Globalization;
+using LocalMigrate.Interop.Posix;
+
+namespace LocalMigrate.UpgradeDaemon.Domains;
+
+/// <summary>
+/// The open files one QEMU start gets for its tap NICs: per NIC its tap queue and, when /dev/vhost-net opens, a vhost fd.
+/// The tap queue is the one a running QEMU of the same domain already holds when there is one (a local migration's
+/// source: <see cref="PidFd.DuplicateFrom"/>), so both QEMUs share one tap and one bridge port and the target never
+/// needs state the daemon could lose in a restart; otherwise a new tap (bridge type) or the operator's (tap type).
+/// Disposed right after the spawn: QEMU holds its own copies, and a tap the daemon created then lives exactly as long as
+/// a QEMU holding it.
+/// </summary>
+public sealed class NicBackends : IDisposable
+{
+    public const string VhostDevice = "/dev/vhost-net";
+
+    private readonly List<int> _fds = [];
+    private readonly string?[] _netdevs;
+    private readonly List<string> _described = [];
+
+    private NicBackends(int count) => _netdevs = new string?[count];
+
+    /// <summary>Open fds to hand QEMU, in order: the child gets them as fd 3, 4, ... (<see cref="DetachedProcess"/>).</summary>
+    public IReadOnlyList<int> Fds => _fds;
+
+    /// <summary>Per NIC, the -netdev backend options (without id), or null for user networking.</summary>
+    public IReadOnlyList<string?> Netdevs => _netdevs;
+
+    /// <summary>Per tap NIC, e.g. "net0 tap lm1a2b3c4dn0 bridge br0 vhost off (shared with pid 123)", for instance.json and status.</summary>
+    public IReadOnlyList<string> Described => _described;
+
+    /// <param name="runningPids">QEMU processes of this domain that run now (a local migration's source).</param>
+    /// <exception cref="InstanceStartException">A NIC's bridge or tap is missing or unusable, named by field.</exception>
+    public static NicBackends Open(DomainDefinition definition, IReadOnlyList<int> runningPids)
+    {
+        var backends = new NicBackends(definition.Nics.Count);
+        try
+        {
+            for (var i = 0; i < definition.Nics.Count; i++)
+            {
+                var nic = definition.Nics[i];
+                if (!nic.UsesTap)
+                    continue;
+                var tap = TapName.Of(definition, i)!;
+                var (tapFd, from) = OpenTap(definition, i, tap, runningPids);
+                backends._fds.Add(tapFd);
+                var tapArg = DetachedProcess.FirstInheritedFd + backends._fds.Count - 1;
+                var vhostFd = RawFd.TryOpenReadWrite(VhostDevice, out _);
+                string vhost;
+                if (vhostFd >= 0)
+                {
+                    backends._fds.Add(vhostFd);
+                    vhost = $"vhost=on,vhostfd={(DetachedProcess.FirstInheritedFd + backends._fds.Count - 1).ToString(CultureInfo.InvariantCulture)}";
+                }
+                else
+                {
+                    vhost = "vhost=off";
+                }
+                backends._netdevs[i] = $"tap,fd={tapArg.ToString(CultureInfo.InvariantCulture)},{vhost}";
+                backends._described.Add($"net{i} tap {tap}" + (nic.Bridge is { } b ? $" bridge {b}" : "") +
+                                        $" vhost {(vhostFd >= 0 ? "on" : "off")}" + (from is { } pid ? $" (shared with pid {pid})" : ""));
+            }
+            return backends;
+        }
+        catch
+        {
+            backends.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What a host must have for <paramref name="definition"/>'s NICs: the bridges (and operator taps) by name.</summary>
+    /// <returns>Every problem, each naming its field; empty when all are there.</returns>
+    public static IReadOnlyList<DefinitionError> CheckHost(DomainDefinition definition)
+    {
+        var errors = new List<DefinitionError>();
+        for (var i = 0; i < definition.Nics.Count; i++)
+        {
+            var nic = definition.Nics[i];
+            if (nic.Bridge is { } bridge)
+            {
+                var driver = NetInterface.DriverOf(bridge);
+                if (driver is null)
+                    errors.Add(new DefinitionError($"nics[{i}].bridge", $"no bridge {bridge} on this host"));
+                else if (driver != "bridge")
+                    errors.Add(new DefinitionError($"nics[{i}].bridge", $"{bridge} is not a bridge (driver '{driver}')"));
+            }
+            if (nic.Tap is { } tap)
+            {
+                var driver = NetInterface.DriverOf(tap);
+                if (driver is null)
+                    errors.Add(new DefinitionError($"nics[{i}].tap", $"no tap {tap} on this host (create it persistent: ip tuntap add mode tap name {tap})"));
+                else if (driver != "tun")
+                    errors.Add(new DefinitionError($"nics[{i}].tap", $"{tap} is not a tap (driver '{driver}')"));
+            }
+        }
+        return errors;
+    }
+
+    private static (int Fd, int? From) OpenTap(DomainDefinition definition, int index, string tap, IReadOnlyList<int> runningPids)
+    {
+        foreach (var pid in runningPids)
+        {
+            if (PidFd.FindTapFd(pid, tap) is { } held)
+            {
+                try
+                {
+                    return (PidFd.DuplicateFrom(pid, held), pid);
+                }
+                catch (IOException)
+                {
+                    // That QEMU ended as we looked: the tap went with it (or another holder is next in the list).
+                }
+            }
+        }
+        var nic = definition.Nics[index];
+        var field = nic.Type == NicDefinition.BridgeType ? $"nics[{index}].bridge" : $"nics[{index}].tap";
+        if (CheckHost(definition with { Nics = [nic] }) is [var missing, ..])
+            throw new InstanceStartException(definition.Name, $"{field}: {missing.Message}");
+        try
+        {
+            if (nic.Type == NicDefinition.TapType)
+                return (TapDevice.Open(tap), null);
+            return (CreateOnBridge(tap, nic.Bridge!), null);
+        }
+        catch (IOException e)
+        {
+            throw new InstanceStartException(definition.Name, $"{field}: {e.Message}");
+        }
+    }
+
+    private static int CreateOnBridge(string tap, string bridge)
+    {
+        int fd;
+        try
+        {
+            fd = TapDevice.Create(tap);
+        }
+        catch (IOException) when (NetInterface.Exists(tap))
+        {
+            // A tap of this name outlived its QEMU only if someone made it persistent: the name is the domain's, so it
+            // goes (refused while a process still holds it), and a fresh one takes its place.
+            TapDevice.DeleteStale(tap);
+            fd = TapDevice.Create(tap);
+        }
+        try
+        {
+            NetInterface.SetMtu(tap, NetInterface.MtuOf(bridge));
+            NetInterface.AddToBridge(bridge, tap);
+            NetInterface.SetUp(tap);
+            return fd;
+        }
+        catch
+        {
+            RawFd.Close(fd);
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var fd in _fds)
+            RawFd.Close(fd);
+        _fds.Clear();
+    }
+}
