@@ -26,8 +26,8 @@ public static class PidFd
     }
 
     /// <summary>
-    /// The fd of process <paramref name="pid"/> open on the tap named <paramref name="tapName"/>: a link to /dev/net/tun
-    /// whose fdinfo says <c>iff:\t&lt;name&gt;</c> (drivers/net/tun.c, tun_chr_show_fdinfo).
+    /// The fd of process <paramref name="pid"/> open on the tap named <paramref name="tapName"/>: the one whose fdinfo says
+    /// <c>iff:\t&lt;name&gt;</c> (drivers/net/tun.c, tun_chr_show_fdinfo).
     /// </summary>
     /// <returns>The fd number, or null when the process holds no such fd (or is gone).</returns>
     public static int? FindTapFd(int pid, string tapName)
@@ -47,8 +47,10 @@ public static class PidFd
                 continue;
             try
             {
-                if (new FileInfo(entry).LinkTarget != "/dev/net/tun")
-                    continue;
+                // Not the link's text: it names /dev/net/tun only while the mount the tap was opened through is still
+                // attached. A tap handed on by pidfd_getfd from a daemon that has since exited (its mount namespace,
+                // from `ip netns exec` or systemd's sandboxing, gone with its last process) reads "/net/tun". Only tun
+                // files print an iff: line.
                 foreach (var line in File.ReadLines($"/proc/{pid}/fdinfo/{fd}"))
                 {
                     if (line.StartsWith("iff:", StringComparison.Ordinal) && line[4..].Trim() == tapName)

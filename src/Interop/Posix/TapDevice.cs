@@ -11,6 +11,8 @@ public static unsafe class TapDevice
 {
     private const ulong TUNSETIFF = 0x400454ca;
     private const ulong TUNSETPERSIST = 0x400454cb;
+    private const ulong TUNGETVNETHDRSZ = 0x800454d7;
+    private const ulong TUNSETVNETHDRSZ = 0x400454d8;
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
     private const short IFF_VNET_HDR = 0x4000;
@@ -41,6 +43,22 @@ public static unsafe class TapDevice
         {
             LibC.close(fd);
         }
+    }
+
+    /// <summary>TUNGETVNETHDRSZ: the virtio-net header length the tap reads and writes (10, or 12 with mergeable rx buffers).</summary>
+    public static int VnetHeaderSize(int fd)
+    {
+        int size;
+        if (LibC.ioctl(fd, TUNGETVNETHDRSZ, &size) != 0)
+            throw new IOException($"TUNGETVNETHDRSZ failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return size;
+    }
+
+    /// <summary>TUNSETVNETHDRSZ: a property of the tap, shared by every open file of it.</summary>
+    public static void SetVnetHeaderSize(int fd, int size)
+    {
+        if (LibC.ioctl(fd, TUNSETVNETHDRSZ, &size) != 0)
+            throw new IOException($"TUNSETVNETHDRSZ {size} failed: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
     private static int Attach(string name, bool exclusive)

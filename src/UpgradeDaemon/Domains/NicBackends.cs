@@ -8,8 +8,8 @@ namespace LocalMigrate.UpgradeDaemon.Domains;
 /// The tap queue is the one a running QEMU of the same domain already holds when there is one (a local migration's
 /// source: <see cref="PidFd.DuplicateFrom"/>), so both QEMUs share one tap and one bridge port and the target never
 /// needs state the daemon could lose in a restart; otherwise a new tap (bridge type) or the operator's (tap type).
-/// Disposed right after the spawn: QEMU holds its own copies, and a tap the daemon created then lives exactly as long as
-/// a QEMU holding it.
+/// Disposed once the new QEMU answers (see <see cref="RestoreSharedTaps"/>): QEMU holds its own copies, and a tap the
+/// daemon created then lives exactly as long as a QEMU holding it.
 /// </summary>
 public sealed class NicBackends : IDisposable
 {
@@ -18,6 +18,7 @@ public sealed class NicBackends : IDisposable
     private readonly List<int> _fds = [];
     private readonly string?[] _netdevs;
     private readonly List<string> _described = [];
+    private readonly List<(int Fd, int HeaderSize)> _shared = [];
 
     private NicBackends(int count) => _netdevs = new string?[count];
 
@@ -45,6 +46,8 @@ public sealed class NicBackends : IDisposable
                 var tap = TapName.Of(definition, i)!;
                 var (tapFd, from) = OpenTap(definition, i, tap, runningPids);
                 backends._fds.Add(tapFd);
+                if (from is not null)
+                    backends._shared.Add((tapFd, TapDevice.VnetHeaderSize(tapFd)));
                 var tapArg = DetachedProcess.FirstInheritedFd + backends._fds.Count - 1;
                 var vhostFd = RawFd.TryOpenReadWrite(VhostDevice, out _);
                 string vhost;
@@ -68,6 +71,21 @@ public sealed class NicBackends : IDisposable
             backends.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Gives a shared tap back the virtio-net header length its running QEMU uses. A QEMU resets it when it sets up its
+    /// tap backend (net/tap.c: "it might have been modified by another instance of qemu") to 10 bytes, while a running
+    /// virtio 1.0 guest's QEMU uses 12: until the target loads the device state at the switch-over (and sets 12 itself),
+    /// every frame the source reads or writes would be shifted by two bytes and dropped, and after a rollback for good.
+    /// Called once the target answers QMP, which is after its backends are set up. (Its offload reset, TUNSETOFFLOAD 0,
+    /// stays until the target loads the device state: the kernel then hands the source segmented, checksummed frames,
+    /// slower but correct; after a rollback until the source's guest renegotiates.)
+    /// </summary>
+    public void RestoreSharedTaps()
+    {
+        foreach (var (fd, size) in _shared)
+            TapDevice.SetVnetHeaderSize(fd, size);
     }
 
     /// <summary>What a host must have for <paramref name="definition"/>'s NICs: the bridges (and operator taps) by name.</summary>
@@ -100,18 +118,22 @@ public sealed class NicBackends : IDisposable
 
     private static (int Fd, int? From) OpenTap(DomainDefinition definition, int index, string tap, IReadOnlyList<int> runningPids)
     {
+        var looked = new List<string>();
         foreach (var pid in runningPids)
         {
-            if (PidFd.FindTapFd(pid, tap) is { } held)
+            if (PidFd.FindTapFd(pid, tap) is not { } held)
             {
-                try
-                {
-                    return (PidFd.DuplicateFrom(pid, held), pid);
-                }
-                catch (IOException)
-                {
-                    // That QEMU ended as we looked: the tap went with it (or another holder is next in the list).
-                }
+                looked.Add($"pid {pid} holds no fd of it");
+                continue;
+            }
+            try
+            {
+                return (PidFd.DuplicateFrom(pid, held), pid);
+            }
+            catch (IOException e)
+            {
+                // That QEMU ended as we looked: the tap went with it (or another holder is next in the list).
+                looked.Add($"pid {pid}: {e.Message}");
             }
         }
         var nic = definition.Nics[index];
@@ -126,7 +148,8 @@ public sealed class NicBackends : IDisposable
         }
         catch (IOException e)
         {
-            throw new InstanceStartException(definition.Name, $"{field}: {e.Message}");
+            var searched = runningPids.Count == 0 ? "no other QEMU of the domain runs" : string.Join("; ", looked);
+            throw new InstanceStartException(definition.Name, $"{field}: {e.Message} ({searched})");
         }
     }
 
@@ -163,5 +186,6 @@ public sealed class NicBackends : IDisposable
         foreach (var fd in _fds)
             RawFd.Close(fd);
         _fds.Clear();
+        _shared.Clear();
     }
 }
