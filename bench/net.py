@@ -184,6 +184,7 @@ def run(o):
                        "nics": [{"type": "bridge", "bridge": BRIDGE, "mac": "52:54:00:4c:4d:02"}]}, f)
         daemon.cli("define", path)
         console = os.path.join(daemon.console, "netvm.log")
+        tail.watch_dir(daemon.console)
         tail.follow(console, from_start=True)
         daemon.cli("start", "netvm")
         end = time.monotonic() + 180
