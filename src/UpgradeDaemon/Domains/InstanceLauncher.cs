@@ -87,6 +87,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             int pid;
             try
             {
+                nics.GuardSharedTaps();
                 pid = DetachedProcess.Spawn(binary, args, paths.QemuLog, inheritedFds: nics.Fds);
             }
             catch (IOException e)
@@ -119,7 +120,14 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             }
             // The greeting comes after QEMU set up its tap backends: undo what that did to a tap the source shares. Then the
             // daemon keeps no copy, so a tap it created ends with the last QEMU holding it.
-            nics.RestoreSharedTaps();
+            try
+            {
+                nics.RestoreSharedTaps();
+            }
+            catch (IOException e)
+            {
+                throw new InstanceStartException(definition.Name, $"cannot give the shared tap back its header size: {e.Message}");
+            }
             nics.Dispose();
             record = record with { QemuVersion = qmp.Greeting.Version.ToString(), QemuPackage = qmp.Greeting.Package.Trim() };
             InstanceRecordJson.Write(paths.InstanceFile, record);

@@ -19,6 +19,8 @@ public sealed class NicBackends : IDisposable
     private readonly string?[] _netdevs;
     private readonly List<string> _described = [];
     private readonly List<(int Fd, int HeaderSize)> _shared = [];
+    private Task? _guard;
+    private CancellationTokenSource? _guardStop;
 
     private NicBackends(int count) => _netdevs = new string?[count];
 
@@ -84,8 +86,53 @@ public sealed class NicBackends : IDisposable
     /// </summary>
     public void RestoreSharedTaps()
     {
+        StopGuard();
         foreach (var (fd, size) in _shared)
             TapDevice.SetVnetHeaderSize(fd, size);
+    }
+
+    /// <summary>
+    /// From the spawn until <see cref="RestoreSharedTaps"/>: puts a shared tap's header size back within a millisecond of
+    /// the new QEMU changing it, so the source's frames are garbled for about that long rather than until QMP answers
+    /// (tens of ms under load). Only while a target starts; nothing polls in the switch-over.
+    /// </summary>
+    public void GuardSharedTaps()
+    {
+        if (_shared.Count == 0 || _guard is not null)
+            return;
+        _guardStop = new CancellationTokenSource();
+        var stop = _guardStop.Token;
+        var shared = _shared.ToArray();
+        _guard = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(1));
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                foreach (var (fd, size) in shared)
+                {
+                    if (TapDevice.VnetHeaderSize(fd) != size)
+                        TapDevice.SetVnetHeaderSize(fd, size);
+                }
+            }
+        }, stop);
+    }
+
+    private void StopGuard()
+    {
+        if (_guard is null)
+            return;
+        _guardStop!.Cancel();
+        try
+        {
+            _guard.Wait();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException or IOException))
+        {
+            // Cancelled, or the tap went (the source ended): the unconditional restore that follows says which.
+        }
+        _guardStop.Dispose();
+        _guard = null;
+        _guardStop = null;
     }
 
     /// <summary>What a host must have for <paramref name="definition"/>'s NICs: the bridges (and operator taps) by name.</summary>
@@ -183,6 +230,7 @@ public sealed class NicBackends : IDisposable
 
     public void Dispose()
     {
+        StopGuard();
         foreach (var fd in _fds)
             RawFd.Close(fd);
         _fds.Clear();
