@@ -70,6 +70,30 @@ public sealed class BridgedNicTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migrate_OperatorsTapLocally_TheSameTapServesBothAndOutlivesTheDomain()
+    {
+        // The operator's tap: persistent, on the bridge, managed outside the daemon.
+        await NetworkNamespaces.IpAsync("-n", A.Network.Namespace, "tuntap", "add", "mode", "tap", "name", "optap0", "vnet_hdr");
+        await NetworkNamespaces.IpAsync("-n", A.Network.Namespace, "link", "set", "optap0", "master", Bridge, "up");
+        var index = (await TapsAsync(A))["optap0"].Index;
+        var console = await BootAsync(A, "opvm", nic: new JsonObject { ["type"] = "tap", ["tap"] = "optap0", ["mac"] = "52:54:00:4c:4d:03" });
+        Assert.Equal("net0 tap optap0 vhost " + (File.Exists(NicBackends.VhostDevice) ? "on" : "off"), Assert.Single(await NicsInStatusAsync(A, "opvm")));
+        await using var stream = EchoStream.Start(A.Network.Namespace, GuestAddress);
+        await stream.WaitForMoreAsync(16 * 1024, TimeSpan.FromSeconds(60));
+
+        var migrate = await A.Daemon.CliAsync("migrate", "opvm", "--json");
+
+        Assert.True(migrate.ExitCode == 0, migrate.ToString());
+        await stream.WaitForMoreAsync(16 * 1024, TimeSpan.FromSeconds(60));
+        await stream.StopAndVerifyAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(index, (await TapsAsync(A))["optap0"].Index);
+        console.AssertContinuous();
+        var stop = await A.Daemon.CliAsync("stop", "opvm", "--force");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        Assert.Equal(new[] { "optap0" }, (await TapsAsync(A)).Keys);
+    }
+
+    [Fact]
     public async Task Define_BadNics_EachRefusedNamingTheField()
     {
         var cases = new (JsonObject Nic, string Field, string Says)[]
@@ -248,12 +272,13 @@ public sealed class BridgedNicTests(ITestOutputHelper output) : IAsyncLifetime
         await NetworkNamespaces.IpAsync("-n", ns, "link", "set", Bridge, "up");
     }
 
-    private async Task<GuestConsole> BootAsync(TestHost host, string name, string backing = "shared", int patternMiB = 8, string bridge = Bridge)
+    private async Task<GuestConsole> BootAsync(TestHost host, string name, string backing = "shared", int patternMiB = 8, string bridge = Bridge,
+        JsonObject? nic = null)
     {
         var definition = JsonNode.Parse(EngineHarness.GuestDefinition(name, 256,
             backing == "shared" ? MemoryBacking.Shared : MemoryBacking.Private, patternMiB))!.AsObject();
         definition["cmdline"] = $"{definition["cmdline"]} lm.ip={GuestAddress}/24";
-        definition["nics"] = new JsonArray(new JsonObject { ["type"] = "bridge", ["bridge"] = bridge, ["mac"] = "52:54:00:4c:4d:01" });
+        definition["nics"] = new JsonArray(nic ?? new JsonObject { ["type"] = "bridge", ["bridge"] = bridge, ["mac"] = "52:54:00:4c:4d:01" });
         var file = Path.Combine(host.Daemon.Root, name + ".json");
         await File.WriteAllTextAsync(file, definition.ToJsonString());
         var define = await host.Daemon.CliAsync("define", file);
