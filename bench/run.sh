@@ -17,6 +17,12 @@
 #     bash bench/run.sh --memory [--vms 16] [--migrations 1000]
 #
 # The daemon's resident memory with N VMs and over many local migrations. Writes bench/results/memory-latest.*.
+#
+#     bash bench/run.sh --net [--quick] [extra options of bench/net.py, e.g. --reps 20]
+#
+# The network benchmark: the test guest on a bridge (in a namespace) through a daemon-made tap, migrated locally N
+# times under ping -i 0.01 and a TCP echo stream: ICMP replies lost and the longest TCP stall per migration beside
+# QEMU's downtime and the guest-observed pause. Writes bench/results/net-*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 script=bench/bench.py
@@ -26,12 +32,16 @@ if [ "${1:-}" = "--remote" ]; then
 elif [ "${1:-}" = "--memory" ]; then
     shift
     script=bench/memory.py
+elif [ "${1:-}" = "--net" ]; then
+    shift
+    script=bench/net.py
 fi
 
 echo "== setup (tests/setup.sh)" >&2
 bash tests/setup.sh >&2
 art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench}
 [ "$script" = bench/remote.py ] && art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench-remote}
+[ "$script" = bench/net.py ] && art=${LOCALMIGRATE_BENCH_ARTIFACTS:-/tmp/art-bench-net}
 # What is measured is what ships: the packages' self-contained ReadyToRun build (packaging/publish.sh). A plain
 # `dotnet build` would JIT every method of the CLI at each start and charge that CPU to the migration it drives.
 echo "== publishing localmigrated and localmigrate (self-contained, ReadyToRun) in $art/publish" >&2

@@ -7,7 +7,7 @@ namespace LocalMigrate.Cli;
 internal sealed record DomainInfo(
     string Name, string Uuid, string State, uint Pid, string QemuBinary, string QemuVersion, string InstanceId,
     string RuntimeDirectory, bool Stale, IReadOnlyList<string> StaleReasons, string Machine, uint MemoryMiB,
-    string MemoryBacking, string Job, string LastJob, string ConsoleLog)
+    string MemoryBacking, string Job, string LastJob, string ConsoleLog, IReadOnlyList<string> Nics)
 {
     public static DomainInfo From(IReadOnlyDictionary<string, VariantValue> p)
     {
@@ -17,6 +17,7 @@ internal sealed record DomainInfo(
             read.String(DomainContract.QemuBinary), read.String(DomainContract.QemuVersion), read.String(DomainContract.InstanceId),
             read.String(DomainContract.RuntimeDirectory), read.Bool(DomainContract.Stale), read.Strings(DomainContract.StaleReasons),
             read.String(DomainContract.Machine), read.UInt32(DomainContract.MemoryMiB), read.String(DomainContract.MemoryBacking),
-            read.ObjectPath(DomainContract.Job), read.ObjectPath(DomainContract.LastJob), read.String(DomainContract.ConsoleLog));
+            read.ObjectPath(DomainContract.Job), read.ObjectPath(DomainContract.LastJob), read.String(DomainContract.ConsoleLog),
+            read.Strings(DomainContract.Nics));
     }
 }

@@ -55,8 +55,14 @@ public static class DomainContract
     /// <summary>The last ended job's path, or "/".</summary>
     public static readonly BusProperty LastJob = new(Name, "LastJob", "o", PropertyEmits.Value);
 
+    /// <summary>
+    /// Per tap NIC of the running instance, its backend as started, e.g. "net0 tap lm1a2b3c4dn0 bridge br0 vhost off"
+    /// (and "(shared with pid N)" when a local migration's target took the running QEMU's tap); empty when none runs.
+    /// </summary>
+    public static readonly BusProperty Nics = new(Name, "Nics", "as", PropertyEmits.Value);
+
     public static readonly BusInterfaceContract Interface = new(Name,
         [Start, Stop, Migrate, Cancel, Undefine, CreateSnapshot, ListSnapshots, RevertSnapshot, DeleteSnapshot, StartPostcopy],
         [DomainName, Uuid, State, Pid, QemuBinary, QemuVersion, InstanceId, RuntimeDirectory, Stale, StaleReasons, ConsoleLog, Machine,
-            MemoryMiB, MemoryBacking, Job, LastJob]);
+            MemoryMiB, MemoryBacking, Job, LastJob, Nics]);
 }

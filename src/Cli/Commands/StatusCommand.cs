@@ -25,6 +25,7 @@ internal static class StatusCommand
                     ["machine"] = d.Machine, ["memoryMiB"] = d.MemoryMiB, ["memoryBacking"] = d.MemoryBacking, ["stale"] = d.Stale,
                     ["staleReasons"] = Output.Strings(d.StaleReasons), ["consoleLog"] = d.ConsoleLog,
                     ["job"] = running?.ToJson(), ["lastMigration"] = last?.ToJson(), ["hostMaintenance"] = maintenance,
+                    ["nics"] = Output.Strings(d.Nics),
                 });
                 return ExitCodes.Ok;
             }
@@ -35,6 +36,8 @@ internal static class StatusCommand
                 ["machine", d.Machine], ["memory", $"{d.MemoryMiB} MiB {d.MemoryBacking}"],
                 ["stale", d.Stale ? "yes: " + string.Join("; ", d.StaleReasons) : "no"], ["console log", d.ConsoleLog],
             ];
+            foreach (var nic in d.Nics)
+                rows.Add(["nic", nic]);
             if (maintenance)
                 rows.Add(["host", "in maintenance: start and incoming migrations refused"]);
             if (running is not null)

@@ -14,8 +14,14 @@ public static unsafe class DetachedProcess
     // Over-allocate so a libc with bigger structs can never write past our buffer.
     private const int OpaqueSize = 1024;
 
+    /// <summary>The fd the first of <c>inheritedFds</c> gets in the child; the next ones follow it.</summary>
+    public const int FirstInheritedFd = 3;
+
+    /// <param name="inheritedFds">Open fds of this process the child gets as fds 3, 4, ... (in this order), e.g. a tap for
+    /// QEMU's <c>-netdev tap,fd=3</c>. The caller keeps (and closes) its own.</param>
     /// <returns>The pid of the started program.</returns>
-    public static int Spawn(string path, IReadOnlyList<string> arguments, string logPath, string workingDirectory = "/")
+    public static int Spawn(string path, IReadOnlyList<string> arguments, string logPath, string workingDirectory = "/",
+        IReadOnlyList<int>? inheritedFds = null)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"program not found: {path}", path);
@@ -25,6 +31,7 @@ public static unsafe class DetachedProcess
         var emptySet = NativeMemory.AllocZeroed(OpaqueSize);
         var fullSet = NativeMemory.AllocZeroed(OpaqueSize);
         var strings = new List<IntPtr>();
+        var staged = new List<int>();
         try
         {
             Check(LibC.posix_spawnattr_init(attr), "posix_spawnattr_init");
@@ -42,6 +49,21 @@ public static unsafe class DetachedProcess
             Check(LibC.posix_spawn_file_actions_adddup2(actions, 1, 2), "adddup2");
             var cwd = Utf8(workingDirectory, strings);
             Check(LibC.posix_spawn_file_actions_addchdir_np(actions, cwd), "addchdir");
+            if (inheritedFds is { Count: > 0 })
+            {
+                // Staged above the target range first, so no dup2 overwrites a source a later one still needs; dup2
+                // clears FD_CLOEXEC on the child's copy only.
+                var floor = FirstInheritedFd + inheritedFds.Count;
+                foreach (var fd in inheritedFds)
+                {
+                    var copy = LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, floor);
+                    if (copy < 0)
+                        throw new IOException($"cannot stage fd {fd} for {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+                    staged.Add(copy);
+                }
+                for (var i = 0; i < staged.Count; i++)
+                    Check(LibC.posix_spawn_file_actions_adddup2(actions, staged[i], FirstInheritedFd + i), "adddup2 inherited fd");
+            }
 
             var argv = (byte**)NativeMemory.AllocZeroed((nuint)((arguments.Count + 2) * sizeof(IntPtr)));
             strings.Add((IntPtr)argv);
@@ -64,6 +86,8 @@ public static unsafe class DetachedProcess
         }
         finally
         {
+            foreach (var fd in staged)
+                LibC.close(fd);
             LibC.posix_spawn_file_actions_destroy(actions);
             LibC.posix_spawnattr_destroy(attr);
             NativeMemory.Free(attr);

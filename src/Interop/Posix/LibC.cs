@@ -34,6 +34,30 @@ internal static unsafe partial class LibC
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;
 
+    // x86_64 syscall number of pidfd_getfd(2) (Linux 5.6+).
+    public const long SYS_pidfd_getfd = 438;
+
+    public const int O_RDWR = 0x2;
+    public const int F_DUPFD_CLOEXEC = 1030;
+    public const int AF_INET = 2;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int EBUSY = 16;
+    public const int ENODEV = 19;
+    public const int ENOENT = 2;
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    public static partial long syscall3(long number, long arg1, long arg2, long arg3);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int ioctl(int fd, ulong request, void* argument);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int kill(int pid, int sig);
 

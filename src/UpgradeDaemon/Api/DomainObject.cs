@@ -33,6 +33,7 @@ internal static class DomainObject
             .Get(DomainContract.MemoryBacking, () => VariantValue.String(domain.Definition.MemoryBacking.ToString().ToLowerInvariant()))
             .Get(DomainContract.Job, () => JobPathOrRoot(domain.Job))
             .Get(DomainContract.LastJob, () => JobPathOrRoot(domain.LastJob))
+            .Get(DomainContract.Nics, () => VariantValue.Array((domain.Active?.Record.Nics ?? []).ToArray()))
             .On(DomainContract.Start, async call =>
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);

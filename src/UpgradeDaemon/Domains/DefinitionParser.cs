@@ -16,7 +16,7 @@ public static partial class DefinitionParser
     public const int MaxVcpus = 288;
     public static readonly IReadOnlyList<string> Accelerators = ["kvm", "tcg"];
     public static readonly IReadOnlyList<string> DiskFormats = ["raw", "qcow2"];
-    public static readonly IReadOnlyList<string> NicTypes = ["user"];
+    public static readonly IReadOnlyList<string> NicTypes = [NicDefinition.UserType, NicDefinition.BridgeType, NicDefinition.TapType];
 
     private static readonly HashSet<string> TopLevelFields =
     [
@@ -25,7 +25,7 @@ public static partial class DefinitionParser
     ];
 
     private static readonly HashSet<string> DiskFields = ["path", "format", "readonly", "shared"];
-    private static readonly HashSet<string> NicFields = ["type", "model", "mac"];
+    private static readonly HashSet<string> NicFields = ["type", "model", "mac", "bridge", "tap"];
 
     [GeneratedRegex("^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")]
     private static partial Regex MacPattern();
@@ -153,8 +153,32 @@ public static partial class DefinitionParser
         var mac = reader.String("mac")?.ToLowerInvariant();
         if (mac is not null && !MacPattern().IsMatch(mac))
             errors.Add(new DefinitionError(path + ".mac", $"'{DomainName.Printable(mac)}' is not a MAC address (xx:xx:xx:xx:xx:xx)"));
+        else if (mac is not null && (Convert.ToByte(mac[..2], 16) & 1) != 0)
+            errors.Add(new DefinitionError(path + ".mac", $"{mac} is a multicast address (the first byte is odd); a NIC needs a unicast one"));
+        else if (mac == "00:00:00:00:00:00")
+            errors.Add(new DefinitionError(path + ".mac", "00:00:00:00:00:00 is not a usable address"));
         // QEMU's own OUI with random low bytes: stable once stored, so the guest keeps its address.
         mac ??= $"52:54:00:{Random.Shared.Next(256):x2}:{Random.Shared.Next(256):x2}:{Random.Shared.Next(256):x2}";
-        return new NicDefinition(type, model, mac);
+        var bridge = InterfaceName(reader, "bridge", path, errors);
+        var tap = InterfaceName(reader, "tap", path, errors);
+        foreach (var (field, value, wanted) in new[] { ("bridge", bridge, NicDefinition.BridgeType), ("tap", tap, NicDefinition.TapType) })
+        {
+            if (type == wanted && value is null && !errors.Any(e => e.Field == $"{path}.{field}"))
+                errors.Add(new DefinitionError($"{path}.{field}", $"required for type {wanted}"));
+            else if (type != wanted && value is not null)
+                errors.Add(new DefinitionError($"{path}.{field}", $"only for type {wanted} (this NIC is type {type})"));
+        }
+        return new NicDefinition(type, model, mac) { Bridge = bridge, Tap = tap };
+    }
+
+    private static string? InterfaceName(FieldReader reader, string field, string path, List<DefinitionError> errors)
+    {
+        var name = reader.String(field);
+        if (name is null || Interop.Posix.NetInterface.IsValidName(name))
+            return name;
+        errors.Add(new DefinitionError($"{path}.{field}", name.Length > Interop.Posix.NetInterface.MaxNameLength
+            ? $"'{DomainName.Printable(name)}' is {name.Length} characters; an interface name has at most {Interop.Posix.NetInterface.MaxNameLength}"
+            : $"'{DomainName.Printable(name)}' is not an interface name (printable ASCII, no '/', ':' or space)"));
+        return null;
     }
 }

@@ -40,6 +40,8 @@ public static class DefinitionWriter
                 w.WriteString("type", nic.Type);
                 w.WriteString("model", nic.Model);
                 w.WriteString("mac", nic.Mac);
+                WriteOptional(w, "bridge", nic.Bridge);
+                WriteOptional(w, "tap", nic.Tap);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -32,6 +32,8 @@ public sealed partial class DomainService(DaemonOptions options, DomainRegistry 
     {
         var definition = DefinitionParser.Parse(json);
         DefinitionFileCheck.ThrowIfUnusable(definition);
+        if (NicBackends.CheckHost(definition) is [_, ..] nicErrors)
+            throw new DefinitionException(nicErrors);
         var existing = registry.Find(definition.Name);
         if (existing is not null)
             throw new DomainExistsException(definition.Name);

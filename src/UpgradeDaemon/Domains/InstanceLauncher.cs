@@ -53,6 +53,8 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
     public async Task<DomainInstance> LaunchAsync(DomainDefinition definition, string binary, InstanceRole role,
         CancellationToken cancellationToken, bool startPaused = false)
     {
+        // Read before this instance's dir exists: a dir without a pid would make the lookup scan all of /proc.
+        var running = definition.Nics.Any(n => n.UsesTap) ? InstanceAdopter.LiveProcessesOf(options.RuntimeDirectory, definition.Name) : [];
         var instanceId = NewInstanceId();
         var paths = InstancePaths.For(options.RuntimeDirectory, definition.Name, instanceId);
         paths.ValidateSocketLengths();
@@ -76,13 +78,16 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
         {
             // Written before the spawn: a crash right after it leaves a dir a restarted daemon can recognise.
             InstanceRecordJson.Write(paths.InstanceFile, record);
+            // Tap NICs: the running QEMU's own tap queue for a local migration's target, else a new (or the operator's) tap.
+            using var nics = NicBackends.Open(definition, running);
             var args = QemuCommandLine.Build(definition, paths, AccelOf(definition), consoleLog,
                 definition.MemoryBacking == MemoryBacking.Shared ? SharedMemoryFileOf(definition) : null,
-                incoming: role == InstanceRole.Incoming, startPaused: startPaused);
+                incoming: role == InstanceRole.Incoming, startPaused: startPaused, netdevs: nics.Netdevs);
             int pid;
             try
             {
-                pid = DetachedProcess.Spawn(binary, args, paths.QemuLog);
+                nics.GuardSharedTaps();
+                pid = DetachedProcess.Spawn(binary, args, paths.QemuLog, inheritedFds: nics.Fds);
             }
             catch (IOException e)
             {
@@ -90,7 +95,7 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             }
             process = ProcFs.TryReadIdentity(pid) ?? new ProcessIdentity(pid, 0);
             exit = ProcessExitWatcher.TryOpen(pid);
-            record = record with { Pid = pid, StartTime = process.StartTime };
+            record = record with { Pid = pid, StartTime = process.StartTime, Nics = nics.Described.Count > 0 ? nics.Described : null };
             InstanceRecordJson.Write(paths.InstanceFile, record);
             // Out of the daemon's cgroup before anything else: from here on the VM does not share the service's fate.
             await scopes.MoveAsync(definition.Name, instanceId, pid, cancellationToken).ConfigureAwait(false);
@@ -112,6 +117,17 @@ public sealed class InstanceLauncher(DaemonOptions options, InstanceScopes scope
             {
                 throw new InstanceStartException(definition.Name, $"no QMP from QEMU: {e.Message}; {QemuLog.Tail(paths.QemuLog)}");
             }
+            // The greeting comes after QEMU set up its tap backends: undo what that did to a tap the source shares. Then the
+            // daemon keeps no copy, so a tap it created ends with the last QEMU holding it.
+            try
+            {
+                nics.RestoreSharedTaps();
+            }
+            catch (IOException e)
+            {
+                throw new InstanceStartException(definition.Name, $"cannot give the shared tap back its header size: {e.Message}");
+            }
+            nics.Dispose();
             record = record with { QemuVersion = qmp.Greeting.Version.ToString(), QemuPackage = qmp.Greeting.Package.Trim() };
             InstanceRecordJson.Write(paths.InstanceFile, record);
             return new DomainInstance(definition, instanceId, paths, record, process, qmp, exit);

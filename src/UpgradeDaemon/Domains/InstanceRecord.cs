@@ -18,4 +18,7 @@ public sealed record InstanceRecord
     /// <summary>The build, e.g. "Debian 1:7.2+dfsg-7+deb12u18+b3": two builds of one QEMU version differ only here.</summary>
     public string? QemuPackage { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Per tap NIC, its backend as started (tap, bridge, vhost on/off, shared with a source's pid): see <see cref="NicBackends"/>.</summary>
+    public IReadOnlyList<string>? Nics { get; init; }
 }

@@ -12,8 +12,10 @@ public static class QemuCommandLine
     /// guest's output is kept while no one is attached and reads as one stream across instances.</param>
     /// <param name="startPaused">QEMU's -S: the guest does not run until <c>cont</c>.</param>
     /// <param name="sharedMemoryFile">The guest RAM file, for <see cref="MemoryBacking.Shared"/>.</param>
+    /// <param name="netdevs">Per NIC the -netdev backend (e.g. "tap,fd=3,vhost=off", from <see cref="NicBackends"/>); null or a
+    /// null entry: the NIC's type as is (user).</param>
     public static IReadOnlyList<string> Build(DomainDefinition definition, InstancePaths paths, string accel,
-        string consoleLog, string? sharedMemoryFile, bool incoming, bool startPaused = false)
+        string consoleLog, string? sharedMemoryFile, bool incoming, bool startPaused = false, IReadOnlyList<string?>? netdevs = null)
     {
         var size = definition.MemoryMiB.ToString(CultureInfo.InvariantCulture) + "M";
         var args = new List<string>
@@ -55,7 +57,7 @@ public static class QemuCommandLine
         for (var i = 0; i < definition.Nics.Count; i++)
         {
             var nic = definition.Nics[i];
-            args.AddRange(["-netdev", $"{nic.Type},id=net{i}", "-device", $"{nic.Model},netdev=net{i},mac={nic.Mac},id=net{i}"]);
+            args.AddRange(["-netdev", $"{netdevs?[i] ?? nic.Type},id=net{i}", "-device", $"{nic.Model},netdev=net{i},mac={nic.Mac},id=net{i}"]);
         }
         if (incoming)
             args.AddRange(["-incoming", "defer"]);

@@ -149,6 +149,22 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
     public const string PskDirectoryName = "migration-psk";
 
     /// <summary>
+    /// The guest now sits behind a tap on this host's bridge: gratuitous RARPs from here make the bridges and switches
+    /// on the way forward its MAC to this port at once, not after their entries time out. Best effort: the guest runs.
+    /// </summary>
+    private async Task AnnounceAsync(DomainInstance target)
+    {
+        try
+        {
+            await target.Monitor.AnnounceSelfAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
+        {
+            LogAnnounceFailed(target.Definition.Name, e.Message);
+        }
+    }
+
+    /// <summary>
     /// After the guest arrived: the stream's credentials go, so this QEMU's next migration (local or remote) starts clean,
     /// and the key file with them. Best effort: the guest runs either way.
     /// </summary>
@@ -210,6 +226,9 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             if (path is not null && !File.Exists(path))
                 throw new PeerRefusedException($"host {host}: {field} {path} is not here");
         }
+        // A bridged NIC gets its own tap on this host's bridge of the same name: no bridge, no migration.
+        if (NicBackends.CheckHost(definition) is [_, ..] nicErrors)
+            throw new PeerRefusedException($"host {host}: {string.Join("; ", nicErrors)}");
     }
 
     public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
@@ -268,6 +287,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 // In postcopy the commit comes while the target still loads the device state (inmigrate): cont waits for it.
                 await WaitUntilLoadedAsync(target).ConfigureAwait(false);
                 await target.Monitor.ContAsync().ConfigureAwait(false);
+                if (definition.Nics.Any(n => n.UsesTap))
+                    await AnnounceAsync(target).ConfigureAwait(false);
             }
             catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException)
             {
@@ -568,4 +589,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: announce-self after the switch failed: {Reason}")]
+    private partial void LogAnnounceFailed(string domainName, string reason);
 }

@@ -52,7 +52,7 @@ public sealed class DefinitionParserTests
     {
         var e = Refused("""
             {"name":"a/b","uuid":"nope","memoryMiB":1,"vcpus":"two","accel":"xen","memoryBacking":"huge","kernel":"relative/k",
-             "disks":[{"format":"vmdk","readonly":"yes","colour":1}],"nics":[{"type":"tap","mac":"zz"}],"memoryMib":512}
+             "disks":[{"format":"vmdk","readonly":"yes","colour":1}],"nics":[{"type":"vde","mac":"zz"}],"memoryMib":512}
             """);
         AssertField(e, "name", "not a valid domain name");
         AssertField(e, "uuid");
