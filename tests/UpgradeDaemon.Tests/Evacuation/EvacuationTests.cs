@@ -154,6 +154,42 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(mover.BootId, arrived.BootId);
     }
 
+    [Fact]
+    public async Task Evacuate_ChosenHostsQemuKilledDuringTheCopy_GuestRetriesOnTheOtherHostAndTicksOnThere()
+    {
+        var console = await A.Daemon.BootGuestAsync("hop", GuestMiB, "private", patternMiB: 16);
+        var before = console.LastTick()!;
+
+        // Slow enough that the target QEMU on the chosen host is seen before the copy ends.
+        var evacuate = A.Daemon.CliAsync("evacuate", "--to", $"{B.SshUri},{C.SshUri}", "--max-bandwidth-mib", "4", "--json");
+        TestHost? first = null;
+        await Poll.UntilAsync(() => (first = B.Daemon.QemuProcesses().Count > 0 ? B : C.Daemon.QemuProcesses().Count > 0 ? C : null) is not null
+                                    || evacuate.IsCompleted, TimeSpan.FromSeconds(120), "the incoming QEMU on B or C");
+        Assert.NotNull(first);
+        foreach (var pid in first.Daemon.QemuProcesses())
+            System.Diagnostics.Process.GetProcessById(pid).Kill();
+        var result = await evacuate;
+
+        output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        var summary = result.Json();
+        Assert.Equal(1, summary.GetProperty("evacuated").GetInt32());
+        var second = first == B ? C : B;
+        var job = summary.GetProperty("jobs").EnumerateArray().Single();
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(second.SshUri, job.GetProperty("destination").GetString());
+        var earlier = job.GetProperty("earlierAttempts").EnumerateArray().Single();
+        Assert.Equal(first.SshUri, earlier.GetProperty("destination").GetString());
+        Assert.Equal("failed", earlier.GetProperty("state").GetString());
+        Assert.False(string.IsNullOrEmpty(earlier.GetProperty("error").GetString()));
+        // The plan still says where the guest was placed first: the summary's job says where it went.
+        Assert.Equal(first.SshUri, Placements(summary)["hop"]);
+        var arrived = await second.Daemon.Console("hop").WaitForTicksAsync(before.Counter, 30, TimeSpan.FromSeconds(90));
+        Assert.Equal(before.BootId, arrived.BootId);
+        await Poll.UntilAsync(() => A.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(30), "no QEMU left on A");
+        Assert.Empty(first.Daemon.QemuProcesses());
+    }
+
     private static Dictionary<string, string?> Placements(JsonElement document) =>
         document.GetProperty("plan").EnumerateArray().ToDictionary(p => p.GetProperty("domain").GetString()!,
             p => p.GetProperty("destination").ValueKind == JsonValueKind.Null ? null : p.GetProperty("destination").GetString());
