@@ -109,6 +109,8 @@ internal sealed class AnsibleController : IDisposable
             ["ANSIBLE_SSH_CONTROL_PATH_DIR"] = Path.Combine(Directory, "cp"),
             ["ANSIBLE_SSH_ARGS"] = "-o ControlMaster=auto -o ControlPersist=5s",
             ["ANSIBLE_PIPELINING"] = "True",
+            // The test sshds have no sftp subsystem; files (copy content) go through the ssh session itself.
+            ["ANSIBLE_SSH_TRANSFER_METHOD"] = "piped",
             ["ANSIBLE_NOCOLOR"] = "1",
             ["ANSIBLE_RETRY_FILES_ENABLED"] = "False",
             ["ANSIBLE_GATHERING"] = "explicit",

@@ -1,0 +1,181 @@
+using System.Text.Json;
+using LocalMigrate.UpgradeDaemon.Tests.Support;
+using LocalMigrate.UpgradeDaemon.Tests.Support.Hosts;
+using Xunit.Abstractions;
+
+namespace LocalMigrate.UpgradeDaemon.Tests.Fleet;
+
+/// <summary>
+/// The collection's two playbooks run by real <c>ansible-playbook</c> over ssh against three hosts (network namespaces,
+/// each with its own daemon, bus and sshd; see <see cref="AnsibleController"/>), with small real test guests. Every guest
+/// that moves must keep its boot and keep ticking where it lands.
+/// </summary>
+[Collection(RealQemuCollection.Name)]
+[Trait("Category", "Fleet")]
+public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int GuestMiB = 96;
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("lmfleet-qemu-").FullName;
+    private TestHosts? _hosts;
+    private AnsibleController? _ansible;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _ansible?.Dispose();
+        if (_hosts is not null)
+            await _hosts.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>What the maintenance hook of these tests records on the host it runs on (the host under maintenance).</summary>
+    private const string RecordingMaintenance = """
+        ---
+        - name: Read the host under maintenance
+          localmigrate.fleet.host_facts:
+
+        - name: Record what the maintenance saw
+          ansible.builtin.copy:
+            dest: "{{ fleet_record_dir }}/{{ inventory_hostname }}.json"
+            content: "{{ {'running': ansible_facts.localmigrate.running, 'maintenance': ansible_facts.localmigrate.maintenance, 'moved': localmigrate_evacuation.moved} | to_json }}"
+            mode: "0644"
+        """;
+
+    [Fact]
+    public async Task HostMaintenance_HostAWithThreeGuests_EmptiedOntoBAndCDuringTheTasksThenMovedBackTickingThroughout()
+    {
+        var (a, b, c) = await StartAsync();
+        var names = new[] { "fleet1", "fleet2", "fleet3" };
+        var before = new Dictionary<string, GuestConsole.Tick>();
+        foreach (var name in names)
+            before[name] = (await a.Daemon.BootGuestAsync(name, GuestMiB, "private", patternMiB: 16)).LastTick()!;
+        var hook = _ansible!.WriteTasks("maintenance.yml", RecordingMaintenance);
+
+        var result = await _ansible.PlaybookAsync("host-maintenance.yml", "--limit", "a",
+            "-e", $"localmigrate_maintenance_tasks={hook}", "-e", $"fleet_record_dir={_directory}",
+            "-e", "localmigrate_move_back=true", "-e", "localmigrate_max_bandwidth_mib=1000");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(0, AnsibleController.Recap(result, "a")!["failed"]);
+        // While the maintenance tasks ran, A was empty and in maintenance, its guests spread over B and C.
+        var seen = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(_directory, "a.json"))).RootElement;
+        Assert.Empty(seen.GetProperty("running").EnumerateArray());
+        Assert.True(seen.GetProperty("maintenance").GetBoolean());
+        var moved = seen.GetProperty("moved").EnumerateArray()
+            .ToDictionary(m => m.GetProperty("domain").GetString()!, m => m.GetProperty("destination").GetString()!);
+        Assert.Equal(names.Order(), moved.Keys.Order());
+        Assert.Contains(b.SshUri, moved.Values);
+        Assert.Contains(c.SshUri, moved.Values);
+        Assert.All(moved.Values, d => Assert.Contains(d, new[] { b.SshUri, c.SshUri }));
+        // Back on A, out of maintenance, each guest still in the boot it had before it left.
+        foreach (var name in names)
+        {
+            var back = await a.Daemon.Console(name).WaitForTicksAsync(before[name].Counter, 30, TimeSpan.FromSeconds(120));
+            Assert.Equal(before[name].BootId, back.BootId);
+        }
+        Assert.Equal(3, a.Daemon.QemuProcesses().Count);
+        await Poll.UntilAsync(() => b.Daemon.QemuProcesses().Count == 0 && c.Daemon.QemuProcesses().Count == 0,
+            TimeSpan.FromSeconds(30), "no QEMU left on B and C");
+        Assert.False((await a.Daemon.CliAsync("maintenance", "--json")).Json().GetProperty("maintenance").GetBoolean());
+        Assert.False(File.Exists(Path.Combine(_directory, "b.json")));
+    }
+
+    [Fact]
+    public async Task HostMaintenance_GuestNoPeerTakes_ReportedAndThePlayStopsBeforeTheNextHost()
+    {
+        var (a, b, c) = await StartAsync();
+        var stuck = await a.Daemon.BootGuestAsync("stuck", GuestMiB, "private", patternMiB: 16);
+        foreach (var peer in new[] { b, c })
+        {
+            // The same name with another uuid on both peers: their pre-flight refuses it.
+            var file = Path.Combine(peer.Daemon.Root, "stuck.json");
+            await File.WriteAllTextAsync(file, EngineHarness.GuestDefinition("stuck", GuestMiB));
+            Assert.Equal(0, (await peer.Daemon.CliAsync("define", file)).ExitCode);
+        }
+        var hook = _ansible!.WriteTasks("maintenance.yml", RecordingMaintenance);
+
+        var result = await _ansible.PlaybookAsync("host-maintenance.yml", "--limit", "a,b",
+            "-e", $"localmigrate_maintenance_tasks={hook}", "-e", $"fleet_record_dir={_directory}");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(1, AnsibleController.Recap(result, "a")!["failed"]);
+        // serial 1 and max_fail_percentage 0: B's turn never came.
+        Assert.Null(AnsibleController.Recap(result, "b"));
+        Assert.Contains("1 VM did not leave this host", result.Stdout);
+        Assert.Contains("stuck (no destination took stuck", result.Stdout);
+        Assert.Contains("another domain named stuck", result.Stdout);
+        Assert.False(File.Exists(Path.Combine(_directory, "a.json")), "the maintenance tasks ran on a host that was not empty");
+        Assert.False(File.Exists(Path.Combine(_directory, "b.json")));
+        Assert.Single(a.Daemon.QemuProcesses());
+        await stuck.WaitForTicksAsync(stuck.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        Assert.True((await a.Daemon.CliAsync("maintenance", "--json")).Json().GetProperty("maintenance").GetBoolean());
+        Assert.False((await b.Daemon.CliAsync("maintenance", "--json")).Json().GetProperty("maintenance").GetBoolean());
+    }
+
+    [Fact]
+    public async Task RollingQemuUpgrade_EveryHostsQemuReplaced_EachGuestMovesOntoTheNewBuildNoneStaleAndASecondRunChangesNothing()
+    {
+        // Each daemon starts its VMs from its own copy of the older Debian build; the play's upgrade step replaces that
+        // file with the installed build the way a package upgrade does (a new file renamed over the old one).
+        foreach (var label in new[] { "a", "b", "c" })
+        {
+            Directory.CreateDirectory(Path.Combine(_directory, label));
+            File.Copy(OldQemu.Path, QemuOf(label));
+        }
+        var (a, b, c) = await StartAsync(label => $$"""{ "qemuBinary": "{{QemuOf(label)}}" }""");
+        var hosts = new[] { a, b, c };
+        var before = new Dictionary<TestHost, (GuestConsole.Tick Tick, JsonElement Status)>();
+        foreach (var host in hosts)
+        {
+            var tick = (await host.Daemon.BootGuestAsync("up" + host.Label, GuestMiB, "private", patternMiB: 16)).LastTick()!;
+            var status = (await host.Daemon.CliAsync("status", "up" + host.Label, "--json")).Json();
+            Assert.Equal(QemuOf(host.Label), status.GetProperty("qemuBinary").GetString());
+            Assert.False(status.GetProperty("stale").GetBoolean());
+            before[host] = (tick, status);
+        }
+        var install = _ansible!.WriteTasks("install-qemu.yml", """
+            ---
+            - name: Replace the configured QEMU binary with the installed build
+              ansible.builtin.copy:
+                src: /usr/bin/qemu-system-x86_64
+                dest: "{{ fleet_qemu_binary }}"
+                remote_src: true
+                mode: "0755"
+            """);
+
+        var result = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", "-e", $"localmigrate_qemu_upgrade_tasks={install}");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        foreach (var host in hosts)
+        {
+            Assert.Equal(0, AnsibleController.Recap(result, host.Label)!["failed"]);
+            var name = "up" + host.Label;
+            var status = (await host.Daemon.CliAsync("status", name, "--json")).Json();
+            output.WriteLine($"{name}: {before[host].Status.GetProperty("qemuVersion")} pid {before[host].Status.GetProperty("pid")} -> "
+                + $"{status.GetProperty("qemuVersion")} pid {status.GetProperty("pid")}");
+            Assert.False(status.GetProperty("stale").GetBoolean(), status.ToString());
+            Assert.NotEqual(before[host].Status.GetProperty("pid").GetInt32(), status.GetProperty("pid").GetInt32());
+            Assert.NotEqual(before[host].Status.GetProperty("qemuVersion").GetString(), status.GetProperty("qemuVersion").GetString());
+            var after = await host.Daemon.Console(name).WaitForTicksAsync(before[host].Tick.Counter, 20, TimeSpan.FromSeconds(60));
+            Assert.Equal(before[host].Tick.BootId, after.BootId);
+        }
+        Assert.Contains("1 VM(s) moved onto", result.Stdout);
+
+        var again = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", "-e", $"localmigrate_qemu_upgrade_tasks={install}");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        foreach (var host in hosts)
+            Assert.Equal(0, AnsibleController.Recap(again, host.Label)!["changed"]);
+    }
+
+    private string QemuOf(string label) => Path.Combine(_directory, label, "qemu-system-x86_64");
+
+    private async Task<(TestHost A, TestHost B, TestHost C)> StartAsync(Func<string, string?>? configOverrides = null)
+    {
+        _hosts = await TestHosts.StartAsync(output, 3, configOverrides);
+        _ansible = AnsibleController.Create(_hosts, output, host => new Dictionary<string, string> { ["fleet_qemu_binary"] = QemuOf(host.Label) });
+        return (_hosts.A, _hosts.B, _hosts.C);
+    }
+}
