@@ -162,12 +162,13 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Slow enough that the target QEMU on the chosen host is seen before the copy ends.
         var evacuate = A.Daemon.CliAsync("evacuate", "--to", $"{B.SshUri},{C.SshUri}", "--max-bandwidth-mib", "4", "--json");
-        TestHost? first = null;
-        await Poll.UntilAsync(() => (first = B.Daemon.QemuProcesses().Count > 0 ? B : C.Daemon.QemuProcesses().Count > 0 ? C : null) is not null
-                                    || evacuate.IsCompleted, TimeSpan.FromSeconds(120), "the incoming QEMU on B or C");
-        Assert.NotNull(first);
-        foreach (var pid in first.Daemon.QemuProcesses())
-            System.Diagnostics.Process.GetProcessById(pid).Kill();
+        // The target waiting for the stream, not a QEMU the destination's pre-flight probes the binary with.
+        (TestHost Host, int Pid)? target = null;
+        await Poll.UntilAsync(() => (target = IncomingTarget(B) ?? IncomingTarget(C)) is not null || evacuate.IsCompleted,
+            TimeSpan.FromSeconds(120), "the incoming QEMU on B or C");
+        Assert.False(evacuate.IsCompleted, "the evacuation ended before its target QEMU was seen");
+        var (first, pid) = target!.Value;
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
         var result = await evacuate;
 
         output.WriteLine(result.ToString());
@@ -189,6 +190,10 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
         await Poll.UntilAsync(() => A.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(30), "no QEMU left on A");
         Assert.Empty(first.Daemon.QemuProcesses());
     }
+
+    private static (TestHost Host, int Pid)? IncomingTarget(TestHost host) =>
+        host.Daemon.QemuProcesses().Where(p => LocalMigrate.Interop.Posix.ProcFs.ReadCommandLine(p).Contains("-incoming")).Select(p => ((TestHost, int)?)(host, p))
+            .FirstOrDefault();
 
     private static Dictionary<string, string?> Placements(JsonElement document) =>
         document.GetProperty("plan").EnumerateArray().ToDictionary(p => p.GetProperty("domain").GetString()!,

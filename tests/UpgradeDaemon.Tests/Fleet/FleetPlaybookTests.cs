@@ -117,13 +117,11 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task RollingQemuUpgrade_EveryHostsQemuReplaced_EachGuestMovesOntoTheNewBuildNoneStaleAndASecondRunChangesNothing()
     {
-        // Each daemon starts its VMs from its own copy of the older Debian build; the play's upgrade step replaces that
-        // file with the installed build the way a package upgrade does (a new file renamed over the old one).
+        // Each daemon's qemuBinary is in a copy of the unpacked QEMU 7.2 tree (modules and firmware relative to the
+        // binary); the play's upgrade step sets that tree aside (its QEMUs keep running from it) and puts QEMU 10.0's
+        // unpacked tree in its place, as a package upgrade replaces the files under the configured path.
         foreach (var label in new[] { "a", "b", "c" })
-        {
-            Directory.CreateDirectory(Path.Combine(_directory, label));
-            File.Copy(OldQemu.Path, QemuOf(label));
-        }
+            ProcessRunner.Run("cp", "-a", OldQemuTree, TreeOf(label));
         var (a, b, c) = await StartAsync(label => $$"""{ "qemuBinary": "{{QemuOf(label)}}" }""");
         var hosts = new[] { a, b, c };
         var before = new Dictionary<TestHost, (GuestConsole.Tick Tick, JsonElement Status)>();
@@ -132,20 +130,25 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
             var tick = (await host.Daemon.BootGuestAsync("up" + host.Label, GuestMiB, "private", patternMiB: 16)).LastTick()!;
             var status = (await host.Daemon.CliAsync("status", "up" + host.Label, "--json")).Json();
             Assert.Equal(QemuOf(host.Label), status.GetProperty("qemuBinary").GetString());
-            Assert.False(status.GetProperty("stale").GetBoolean());
+            Assert.StartsWith("7.2.", status.GetProperty("qemuVersion").GetString());
+            Assert.False(status.GetProperty("stale").GetBoolean(), status.ToString());
             before[host] = (tick, status);
         }
         var install = _ansible!.WriteTasks("install-qemu.yml", """
             ---
-            - name: Replace the configured QEMU binary with the installed build
-              ansible.builtin.copy:
-                src: /usr/bin/qemu-system-x86_64
-                dest: "{{ fleet_qemu_binary }}"
-                remote_src: true
-                mode: "0755"
-            """);
+            - name: Set the running QEMU tree aside
+              ansible.builtin.command: mv {{ fleet_qemu_tree }} {{ fleet_qemu_tree }}-old
+              args:
+                creates: "{{ fleet_qemu_tree }}-old"
 
-        var result = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", "-e", $"localmigrate_qemu_upgrade_tasks={install}");
+            - name: Install the new QEMU tree under the configured path
+              ansible.builtin.command: cp -a {{ fleet_new_qemu_tree }} {{ fleet_qemu_tree }}
+              args:
+                creates: "{{ fleet_qemu_tree }}"
+            """);
+        string[] arguments = ["-e", $"localmigrate_qemu_upgrade_tasks={install}", "-e", $"fleet_new_qemu_tree={NewQemu.Tree}"];
+
+        var result = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", arguments);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         foreach (var host in hosts)
@@ -153,29 +156,34 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Equal(0, AnsibleController.Recap(result, host.Label)!["failed"]);
             var name = "up" + host.Label;
             var status = (await host.Daemon.CliAsync("status", name, "--json")).Json();
-            output.WriteLine($"{name}: {before[host].Status.GetProperty("qemuVersion")} pid {before[host].Status.GetProperty("pid")} -> "
-                + $"{status.GetProperty("qemuVersion")} pid {status.GetProperty("pid")}");
+            output.WriteLine($"{name}: QEMU {before[host].Status.GetProperty("qemuVersion")} pid {before[host].Status.GetProperty("pid")} -> "
+                + $"QEMU {status.GetProperty("qemuVersion")} pid {status.GetProperty("pid")}");
             Assert.False(status.GetProperty("stale").GetBoolean(), status.ToString());
             Assert.NotEqual(before[host].Status.GetProperty("pid").GetInt32(), status.GetProperty("pid").GetInt32());
-            Assert.NotEqual(before[host].Status.GetProperty("qemuVersion").GetString(), status.GetProperty("qemuVersion").GetString());
+            Assert.StartsWith("10.0.2", status.GetProperty("qemuVersion").GetString());
             var after = await host.Daemon.Console(name).WaitForTicksAsync(before[host].Tick.Counter, 20, TimeSpan.FromSeconds(60));
             Assert.Equal(before[host].Tick.BootId, after.BootId);
         }
-        Assert.Contains("1 VM(s) moved onto", result.Stdout);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(result.Stdout, @"1 VM\(s\) moved onto QEMU emulator version 10\.0\.2"));
 
-        var again = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", "-e", $"localmigrate_qemu_upgrade_tasks={install}");
+        var again = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", arguments);
 
         Assert.True(again.ExitCode == 0, again.ToString());
         foreach (var host in hosts)
             Assert.Equal(0, AnsibleController.Recap(again, host.Label)!["changed"]);
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(again.Stdout, @"0 VM\(s\) moved onto"));
     }
 
-    private string QemuOf(string label) => Path.Combine(_directory, label, "qemu-system-x86_64");
+    private static string OldQemuTree => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OldQemu.Path)!, "..", ".."));
+
+    private string TreeOf(string label) => Path.Combine(_directory, label + "-qemu");
+
+    private string QemuOf(string label) => Path.Combine(TreeOf(label), "usr", "bin", "qemu-system-x86_64");
 
     private async Task<(TestHost A, TestHost B, TestHost C)> StartAsync(Func<string, string?>? configOverrides = null)
     {
         _hosts = await TestHosts.StartAsync(output, 3, configOverrides);
-        _ansible = AnsibleController.Create(_hosts, output, host => new Dictionary<string, string> { ["fleet_qemu_binary"] = QemuOf(host.Label) });
+        _ansible = AnsibleController.Create(_hosts, output, host => new Dictionary<string, string> { ["fleet_qemu_tree"] = TreeOf(host.Label) });
         return (_hosts.A, _hosts.B, _hosts.C);
     }
 }
