@@ -92,22 +92,30 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
         var placed = Placements(summary);
         Assert.Equal(2, placed.Values.Count(d => d == B.SshUri));
         Assert.Equal(2, placed.Values.Count(d => d == C.SshUri));
+        var went = new Dictionary<string, string>();
         foreach (var job in summary.GetProperty("jobs").EnumerateArray())
         {
             // The migration options pass through: QEMU on the source holds the bandwidth asked for.
             Assert.Equal("remote", job.GetProperty("kind").GetString());
             Assert.Equal((1000L << 20).ToString(), job.GetProperty("source").GetProperty("parameters").GetProperty("max-bandwidth").GetString());
-            Assert.Equal(placed[job.GetProperty("domain").GetString()!], job.GetProperty("destination").GetString());
+            var domain = job.GetProperty("domain").GetString()!;
+            went[domain] = job.GetProperty("destination").GetString()!;
+            // Where the plan put it, unless that attempt failed before the switch (a loaded machine's QMP timeout) and the
+            // other host took it.
+            var earlier = job.GetProperty("earlierAttempts").EnumerateArray().Select(a => a.GetProperty("destination").GetString()).ToList();
+            Assert.Equal(placed[domain], earlier.Count == 0 ? went[domain] : earlier[0]);
+            if (earlier.Count > 0)
+                output.WriteLine($"{domain}: retried on {went[domain]} after {job.GetProperty("earlierAttempts")}");
         }
         foreach (var name in names)
         {
-            var host = placed[name] == B.SshUri ? B : C;
+            var host = went[name] == B.SshUri ? B : C;
             var arrived = await host.Daemon.Console(name).WaitForTicksAsync(before[name].Counter, 30, TimeSpan.FromSeconds(90));
             Assert.Equal(before[name].BootId, arrived.BootId);
         }
         await Poll.UntilAsync(() => A.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(30), "no QEMU left on A");
-        Assert.Equal(2, B.Daemon.QemuProcesses().Count);
-        Assert.Equal(2, C.Daemon.QemuProcesses().Count);
+        Assert.Equal(went.Values.Count(d => d == B.SshUri), B.Daemon.QemuProcesses().Count);
+        Assert.Equal(went.Values.Count(d => d == C.SshUri), C.Daemon.QemuProcesses().Count);
         Assert.True((await A.Daemon.CliAsync("maintenance", "--json")).Json().GetProperty("maintenance").GetBoolean());
         var restart = await A.Daemon.CliAsync("define", Path.Combine(A.Daemon.Root, "ev1.json"));
         Assert.Equal(0, restart.ExitCode);
@@ -149,7 +157,8 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Single(A.Daemon.QemuProcesses());
         await stuck.WaitForTicksAsync(stuck.LastTick()!.Counter, 30, TimeSpan.FromSeconds(30));
-        var moverHost = Placements(summary)["mover"] == B.SshUri ? B : C;
+        var moverJob = summary.GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("domain").GetString() == "mover");
+        var moverHost = moverJob.GetProperty("destination").GetString() == B.SshUri ? B : C;
         var arrived = await moverHost.Daemon.Console("mover").WaitForTicksAsync(mover.Counter, 30, TimeSpan.FromSeconds(90));
         Assert.Equal(mover.BootId, arrived.BootId);
     }

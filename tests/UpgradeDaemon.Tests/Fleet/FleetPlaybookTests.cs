@@ -117,12 +117,7 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
     [Fact]
     public async Task RollingQemuUpgrade_EveryHostsQemuReplaced_EachGuestMovesOntoTheNewBuildNoneStaleAndASecondRunChangesNothing()
     {
-        // Each daemon's qemuBinary is in a copy of the unpacked QEMU 7.2 tree (modules and firmware relative to the
-        // binary); the play's upgrade step sets that tree aside (its QEMUs keep running from it) and puts QEMU 10.0's
-        // unpacked tree in its place, as a package upgrade replaces the files under the configured path.
-        foreach (var label in new[] { "a", "b", "c" })
-            ProcessRunner.Run("cp", "-a", OldQemuTree, TreeOf(label));
-        var (a, b, c) = await StartAsync(label => $$"""{ "qemuBinary": "{{QemuOf(label)}}" }""");
+        var (a, b, c) = await StartOnOldQemuAsync();
         var hosts = new[] { a, b, c };
         var before = new Dictionary<TestHost, (GuestConsole.Tick Tick, JsonElement Status)>();
         foreach (var host in hosts)
@@ -134,21 +129,9 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.False(status.GetProperty("stale").GetBoolean(), status.ToString());
             before[host] = (tick, status);
         }
-        var install = _ansible!.WriteTasks("install-qemu.yml", """
-            ---
-            - name: Set the running QEMU tree aside
-              ansible.builtin.command: mv {{ fleet_qemu_tree }} {{ fleet_qemu_tree }}-old
-              args:
-                creates: "{{ fleet_qemu_tree }}-old"
+        var arguments = InstallNewQemuArguments();
 
-            - name: Install the new QEMU tree under the configured path
-              ansible.builtin.command: cp -a {{ fleet_new_qemu_tree }} {{ fleet_qemu_tree }}
-              args:
-                creates: "{{ fleet_qemu_tree }}"
-            """);
-        string[] arguments = ["-e", $"localmigrate_qemu_upgrade_tasks={install}", "-e", $"fleet_new_qemu_tree={NewQemu.Tree}"];
-
-        var result = await _ansible.PlaybookAsync("rolling-qemu-upgrade.yml", arguments);
+        var result = await _ansible!.PlaybookAsync("rolling-qemu-upgrade.yml", arguments);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         foreach (var host in hosts)
@@ -172,6 +155,74 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
         foreach (var host in hosts)
             Assert.Equal(0, AnsibleController.Recap(again, host.Label)!["changed"]);
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(again.Stdout, @"0 VM\(s\) moved onto"));
+    }
+
+    [Fact]
+    public async Task RollingQemuUpgrade_AVmOnTheFirstHostCannotMove_ReportedItKeepsRunningAndThePlayStopsBeforeTheNextHost()
+    {
+        var (a, b, c) = await StartOnOldQemuAsync();
+        var mover = (await a.Daemon.BootGuestAsync("mover", GuestMiB, "private", patternMiB: 16)).LastTick()!;
+        // A guest whose disk image was deleted while it runs: a new QEMU cannot open it, so the guest cannot move.
+        var disk = Path.Combine(_directory, "lost.img");
+        await File.WriteAllBytesAsync(disk, new byte[1 << 20]);
+        var definition = System.Text.Json.Nodes.JsonNode.Parse(EngineHarness.GuestDefinition("lost", GuestMiB,
+            UpgradeDaemon.Domains.MemoryBacking.Private, 16))!.AsObject();
+        definition["disks"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["path"] = disk, ["format"] = "raw" });
+        var file = Path.Combine(a.Daemon.Root, "lost.json");
+        await File.WriteAllTextAsync(file, definition.ToJsonString());
+        Assert.Equal(0, (await a.Daemon.CliAsync("define", file)).ExitCode);
+        Assert.Equal(0, (await a.Daemon.CliAsync("start", "lost")).ExitCode);
+        var lost = await a.Daemon.Console("lost").WaitForTicksAsync(0, 10, TimeSpan.FromSeconds(90));
+        File.Delete(disk);
+
+        var result = await _ansible!.PlaybookAsync("rolling-qemu-upgrade.yml", InstallNewQemuArguments());
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal(1, AnsibleController.Recap(result, "a")!["failed"]);
+        // serial 1, max_fail_percentage 0: B and C keep their QEMU, untouched.
+        Assert.Null(AnsibleController.Recap(result, "b"));
+        Assert.Null(AnsibleController.Recap(result, "c"));
+        Assert.True(Directory.Exists(TreeOf("b")) && !Directory.Exists(TreeOf("b") + "-old"));
+        Assert.Contains("1 VM did not move onto the installed QEMU", result.Stdout);
+        Assert.Contains("lost (", result.Stdout);
+        Assert.Contains(disk, result.Stdout);
+        var stuck = (await a.Daemon.CliAsync("status", "lost", "--json")).Json();
+        Assert.Equal("running", stuck.GetProperty("state").GetString());
+        Assert.StartsWith("7.2.", stuck.GetProperty("qemuVersion").GetString());
+        Assert.True(stuck.GetProperty("stale").GetBoolean());
+        await a.Daemon.Console("lost").WaitForTicksAsync(lost.Counter, 10, TimeSpan.FromSeconds(60));
+        var moved = (await a.Daemon.CliAsync("status", "mover", "--json")).Json();
+        Assert.StartsWith("10.0.2", moved.GetProperty("qemuVersion").GetString());
+        Assert.Equal(mover.BootId, (await a.Daemon.Console("mover").WaitForTicksAsync(mover.Counter, 10, TimeSpan.FromSeconds(60))).BootId);
+    }
+
+    /// <summary>
+    /// Each daemon's qemuBinary is in its own copy of the unpacked QEMU 7.2 tree (modules and firmware relative to the
+    /// binary); <see cref="InstallNewQemuArguments"/> makes the play's upgrade step set that tree aside (its QEMUs keep
+    /// running from it) and put QEMU 10.0's unpacked tree in its place, as a package upgrade replaces the files.
+    /// </summary>
+    private async Task<(TestHost A, TestHost B, TestHost C)> StartOnOldQemuAsync()
+    {
+        foreach (var label in new[] { "a", "b", "c" })
+            ProcessRunner.Run("cp", "-a", OldQemuTree, TreeOf(label));
+        return await StartAsync(label => $$"""{ "qemuBinary": "{{QemuOf(label)}}" }""");
+    }
+
+    private string[] InstallNewQemuArguments()
+    {
+        var install = _ansible!.WriteTasks("install-qemu.yml", """
+            ---
+            - name: Set the running QEMU tree aside
+              ansible.builtin.command: mv {{ fleet_qemu_tree }} {{ fleet_qemu_tree }}-old
+              args:
+                creates: "{{ fleet_qemu_tree }}-old"
+
+            - name: Install the new QEMU tree under the configured path
+              ansible.builtin.command: cp -a {{ fleet_new_qemu_tree }} {{ fleet_qemu_tree }}
+              args:
+                creates: "{{ fleet_qemu_tree }}"
+            """);
+        return ["-e", $"localmigrate_qemu_upgrade_tasks={install}", "-e", $"fleet_new_qemu_tree={NewQemu.Tree}"];
     }
 
     private static string OldQemuTree => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(OldQemu.Path)!, "..", ".."));
