@@ -97,7 +97,20 @@ internal sealed class AnsibleController : IDisposable
     }
 
     /// <summary>Runs a playbook of the collection to its end from host A; prints its output and wall time.</summary>
-    public async Task<CommandResult> PlaybookAsync(string playbook, params string[] arguments)
+    public Task<CommandResult> PlaybookAsync(string playbook, params string[] arguments) =>
+        RunAsync("ansible-playbook", [Path.Combine(Playbooks, playbook), .. arguments]);
+
+    /// <summary>One module of the collection on one host, ad hoc (<c>ansible HOST -m MODULE -a ARGS -o</c>): the result and the module's JSON.</summary>
+    public async Task<(CommandResult Result, JsonElement Outcome)> ModuleAsync(string host, string module, string moduleArguments, params string[] arguments)
+    {
+        // An ad hoc command has no play environment: the CLI's path goes in as the module's cli option.
+        var result = await RunAsync("ansible", [host, "-m", "localmigrate.fleet." + module, "-a", $"{moduleArguments} cli={Cli}", "-o", .. arguments]);
+        // "-o": one line per host, "HOST | STATUS => {json}" (or "| FAILED! =>").
+        var line = result.Stdout.Split('\n').Single(l => l.StartsWith(host + " | ", StringComparison.Ordinal));
+        return (result, JsonDocument.Parse(line[(line.IndexOf("=> ", StringComparison.Ordinal) + 3)..]).RootElement.Clone());
+    }
+
+    private async Task<CommandResult> RunAsync(string program, string[] arguments)
     {
         var environment = new Dictionary<string, string>
         {
@@ -116,11 +129,11 @@ internal sealed class AnsibleController : IDisposable
             ["ANSIBLE_GATHERING"] = "explicit",
             ["ANSIBLE_TIMEOUT"] = "60",
         };
-        string[] command = ["netns", "exec", _hosts.A.Network.Namespace, "ansible-playbook", "-i", InventoryFile, Path.Combine(Playbooks, playbook), .. arguments];
-        _output.WriteLine("ansible-playbook " + string.Join(' ', command.Skip(4)));
+        string[] command = ["netns", "exec", _hosts.A.Network.Namespace, program, "-i", InventoryFile, .. arguments];
+        _output.WriteLine(string.Join(' ', command.Skip(3)));
         var clock = Stopwatch.StartNew();
         var result = await ProcessRunner.RunAsync("ip", command, environment, TimeSpan.FromMinutes(15));
-        _output.WriteLine($"ansible-playbook exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.0} s\n{result.Stdout}\n{result.Stderr}");
+        _output.WriteLine($"{program} exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.0} s\n{result.Stdout}\n{result.Stderr}");
         return result;
     }
 

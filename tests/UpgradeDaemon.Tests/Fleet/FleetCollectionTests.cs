@@ -52,7 +52,9 @@ public sealed class FleetCollectionTests(ITestOutputHelper output) : IDisposable
         // ansible-test wants the working directory inside ansible_collections/NS/NAME and resolves symlinks: a copy.
         var root = Path.Combine(_directory, "ansible_collections", "localmigrate", "fleet");
         Copy(Path.Combine(RepositoryRoot.Path, "ansible"), root);
-        var arguments = new List<string> { "ansible-test", "sanity", "--python", "3.11" };
+        // The python3 of the distribution (3.11 on Debian 12): ansible-test would otherwise look for every version it supports.
+        var python = (await ProcessRunner.RunAsync("python3", ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])).Stdout.Trim();
+        var arguments = new List<string> { "ansible-test", "sanity", "--python", python };
         foreach (var test in OfflineSanityTests)
             arguments.AddRange(["--test", test]);
 

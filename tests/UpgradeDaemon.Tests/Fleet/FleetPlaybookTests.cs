@@ -196,6 +196,41 @@ public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(mover.BootId, (await a.Daemon.Console("mover").WaitForTicksAsync(mover.Counter, 10, TimeSpan.FromSeconds(60))).BootId);
     }
 
+    [Fact]
+    public async Task VmAndMaintenanceModules_AdHoc_ChangeOnceThenNotAgainCheckModeTouchesNothingFailuresNameTheField()
+    {
+        var (a, _, _) = await StartAsync();
+        await a.Daemon.BootGuestAsync("adhoc", GuestMiB, "private", patternMiB: 16);
+
+        var (_, check) = await _ansible!.ModuleAsync("a", "vm", "name=adhoc state=stopped force=true", "--check");
+        var (_, stop) = await _ansible.ModuleAsync("a", "vm", "name=adhoc state=stopped force=true");
+        var (_, stopAgain) = await _ansible.ModuleAsync("a", "vm", "name=adhoc state=stopped force=true");
+
+        Assert.True(check.GetProperty("changed").GetBoolean(), check.ToString());
+        Assert.Equal("running", check.GetProperty("domain").GetProperty("state").GetString());
+        Assert.True(stop.GetProperty("changed").GetBoolean(), stop.ToString());
+        Assert.Equal("shutoff", stop.GetProperty("domain").GetProperty("state").GetString());
+        Assert.False(stopAgain.GetProperty("changed").GetBoolean(), stopAgain.ToString());
+        Assert.Empty(a.Daemon.QemuProcesses());
+
+        var (_, on) = await _ansible.ModuleAsync("a", "maintenance", "state=on");
+        var (_, onAgain) = await _ansible.ModuleAsync("a", "maintenance", "state=on");
+        var (startResult, start) = await _ansible.ModuleAsync("a", "vm", "name=adhoc state=running");
+
+        Assert.True(on.GetProperty("changed").GetBoolean() && on.GetProperty("maintenance").GetBoolean() && !on.GetProperty("previous").GetBoolean(), on.ToString());
+        Assert.False(onAgain.GetProperty("changed").GetBoolean(), onAgain.ToString());
+        Assert.NotEqual(0, startResult.ExitCode);
+        Assert.Contains("localmigrate start adhoc: ", start.GetProperty("msg").GetString());
+        Assert.Contains("is in maintenance", start.GetProperty("msg").GetString());
+        Assert.Empty(a.Daemon.QemuProcesses());
+
+        var (_, missing) = await _ansible.ModuleAsync("a", "vm", "name=nosuch state=running");
+        var (_, badParallel) = await _ansible.ModuleAsync("a", "upgrade", "parallel=0");
+
+        Assert.Equal("name: no domain named nosuch on this host", missing.GetProperty("msg").GetString());
+        Assert.Equal("parallel: must be 1 to 64, got 0", badParallel.GetProperty("msg").GetString());
+    }
+
     /// <summary>
     /// Each daemon's qemuBinary is in its own copy of the unpacked QEMU 7.2 tree (modules and firmware relative to the
     /// binary); <see cref="InstallNewQemuArguments"/> makes the play's upgrade step set that tree aside (its QEMUs keep
