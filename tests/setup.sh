@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(qemu-system-x86 qemu-utils busybox-static cpio dbus-daemon dbus-bin gcc libc6-dev python3 iproute2 socat util-linux
-          openssh-server openssh-client openssl iputils-ping)  # the multi-host tests: sshd in a namespace, test keys and CAs, ping
+          openssh-server openssh-client openssl iputils-ping  # the multi-host tests: sshd in a namespace, test keys and CAs, ping
+          ansible-core)  # the fleet tests: ansible-playbook and ansible-doc against the collection in ansible/
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,7 +21,7 @@ internal static class CliEntry
                      DefineCommand.Create(bus), LifecycleCommands.Undefine(bus), LifecycleCommands.Start(bus), LifecycleCommands.Stop(bus),
                      ListCommand.Create(bus), StatusCommand.Create(bus), MigrateCommand.Create(bus), UpgradeCommand.Create(bus),
                      LifecycleCommands.Cancel(bus), LifecycleCommands.StartPostcopy(bus), JobsCommand.Create(bus), ConsoleCommand.Create(bus), SnapshotCommand.Create(bus),
-                     PeerBridgeCommand.Create(bus), MaintenanceCommand.Create(bus), EvacuateCommand.Create(bus),
+                     PeerBridgeCommand.Create(bus), MaintenanceCommand.Create(bus), EvacuateCommand.Create(bus), HostCommand.Create(bus),
                  })
             root.Subcommands.Add(command);
         var parsed = root.Parse(args);

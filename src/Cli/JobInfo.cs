@@ -22,6 +22,15 @@ internal sealed record JobInfo(
     public IReadOnlyList<string> TargetCapabilities { get; init; } = [];
     public IReadOnlyDictionary<string, string> TargetParameters { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>A remote job's destination URI; "" for a local one.</summary>
+    public string Destination { get; init; } = "";
+
+    /// <summary>The id of the job that retries this one's move on another host (evacuate); "" when none.</summary>
+    public string RetriedBy { get; init; } = "";
+
+    /// <summary>The failed attempts this job retries, oldest first (filled in by <see cref="JobWatcher"/>).</summary>
+    public IReadOnlyList<JobInfo> EarlierAttempts { get; init; } = [];
+
     public bool IsRunning => State == BusContract.JobStates.Running;
 
     public bool IsCompleted => State == BusContract.JobStates.Completed;
@@ -42,6 +51,7 @@ internal sealed record JobInfo(
             ConvergeAction = read.String(JobContract.ConvergeAction),
             SourceCapabilities = read.Strings(JobContract.SourceCapabilities), SourceParameters = read.StringMap(JobContract.SourceParameters),
             TargetCapabilities = read.Strings(JobContract.TargetCapabilities), TargetParameters = read.StringMap(JobContract.TargetParameters),
+            Destination = read.String(JobContract.Destination), RetriedBy = read.String(JobContract.RetriedBy),
         };
     }
 
@@ -57,6 +67,12 @@ internal sealed record JobInfo(
         ["convergeAction"] = ConvergeAction.Length == 0 ? null : ConvergeAction,
         ["source"] = Side(SourceCapabilities, SourceParameters),
         ["target"] = Side(TargetCapabilities, TargetParameters),
+        ["destination"] = Destination.Length == 0 ? null : Destination,
+        ["earlierAttempts"] = Output.Array(EarlierAttempts, a => new JsonObject
+        {
+            ["job"] = a.Id, ["destination"] = a.Destination.Length == 0 ? null : a.Destination, ["state"] = a.State, ["phase"] = a.Phase,
+            ["error"] = a.Error.Length == 0 ? null : a.Error,
+        }),
     };
 
     /// <summary>What one QEMU holds, as read back after the daemon set it.</summary>

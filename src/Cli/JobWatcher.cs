@@ -30,9 +30,20 @@ internal sealed class JobWatcher : IAsyncDisposable
     /// <param name="onProgress">Called with every state seen, finished jobs included.</param>
     public async Task<IReadOnlyList<JobInfo>> WaitAsync(IReadOnlyList<string> paths, Action<IReadOnlyList<JobInfo>> onProgress, CancellationToken cancellationToken)
     {
+        var followed = paths.ToArray();
+        paths = followed;
         var jobs = await Task.WhenAll(paths.Select(_client.JobAsync)).ConfigureAwait(false);
         while (true)
         {
+            // A job that failed and names a retry (evacuate tried the next host): follow the retry in its place.
+            for (var i = 0; i < jobs.Length; i++)
+            {
+                while (!jobs[i].IsRunning && jobs[i].RetriedBy.Length > 0)
+                {
+                    followed[i] = BusContract.JobPath(jobs[i].RetriedBy);
+                    jobs[i] = await _client.JobAsync(followed[i]).ConfigureAwait(false) with { EarlierAttempts = [.. jobs[i].EarlierAttempts, jobs[i]] };
+                }
+            }
             onProgress(jobs);
             if (jobs.All(j => !j.IsRunning))
                 return jobs;
@@ -45,7 +56,9 @@ internal sealed class JobWatcher : IAsyncDisposable
                 changed = signalled ? new HashSet<string>(_changedPaths, StringComparer.Ordinal) : new HashSet<string>(paths, StringComparer.Ordinal);
                 _changedPaths.Clear();
             }
-            jobs = await Task.WhenAll(jobs.Select((job, i) => changed.Contains(paths[i]) ? _client.JobAsync(paths[i]) : Task.FromResult(job)))
+            jobs = await Task.WhenAll(jobs.Select(async (job, i) => changed.Contains(paths[i])
+                    ? await _client.JobAsync(paths[i]).ConfigureAwait(false) with { EarlierAttempts = job.EarlierAttempts }
+                    : job))
                 .ConfigureAwait(false);
         }
     }

@@ -63,9 +63,16 @@ public static class JobContract
     /// <summary>Unix time in milliseconds.</summary>
     public static readonly BusProperty StartedAt = new(Name, "StartedAt", "t", PropertyEmits.Const);
 
+    /// <summary>A remote job's destination URI ("" for a local one).</summary>
+    public static readonly BusProperty Destination = new(Name, "Destination", "s", PropertyEmits.Const);
+
+    /// <summary>The id of the job that retries this domain's move on the next host after this one failed before the switch
+    /// (evacuate); "" when none. Set before State shows the failure.</summary>
+    public static readonly BusProperty RetriedBy = new(Name, "RetriedBy", "s", PropertyEmits.Value);
+
     public static readonly BusInterfaceContract Interface = new(Name,
         [Cancel],
         [Id, Domain, Kind, Phase, State, Progress, DataTotal, DataRemaining, DowntimeMs, TotalMs, TransferredBytes, SourcePid, TargetPid,
             SourceVersion, TargetVersion, Error, StartedAt, DataTransferred, TransferRate, DirtyRate, Passes, ExpectedDowntimeMs,
-            CpuThrottlePercent, ConvergeAction, SourceCapabilities, SourceParameters, TargetCapabilities, TargetParameters]);
+            CpuThrottlePercent, ConvergeAction, SourceCapabilities, SourceParameters, TargetCapabilities, TargetParameters, Destination, RetriedBy]);
 }

@@ -55,7 +55,6 @@ internal static class EvacuateCommand
             if (!json)
                 Console.WriteLine($"maintenance on; evacuating {plan.Length} domain(s)");
             var jobs = paths.Length == 0 ? [] : await ProgressDisplay.FollowAsync(watcher, paths, showProgress: !json).ConfigureAwait(false);
-            var destinationOf = plan.ToDictionary(p => p.Domain, p => p.Destination, StringComparer.Ordinal);
             if (json)
             {
                 Output.WriteJson(new JsonObject
@@ -63,12 +62,8 @@ internal static class EvacuateCommand
                     ["dryRun"] = false, ["maintenance"] = true,
                     ["evacuated"] = jobs.Count(j => j.IsCompleted), ["failed"] = jobs.Count(j => !j.IsCompleted),
                     ["plan"] = PlanJson(plan),
-                    ["jobs"] = Output.Array(jobs, j =>
-                    {
-                        var node = j.ToJson();
-                        node["destination"] = destinationOf.GetValueOrDefault(j.Domain) is { Length: > 0 } d ? d : null;
-                        return node;
-                    }),
+                    // Each job's destination is where the guest went (or the last host tried): a retry may differ from the plan.
+                    ["jobs"] = Output.Array(jobs, j => j.ToJson()),
                 });
             }
             else if (jobs.Count == 0)
@@ -78,9 +73,10 @@ internal static class EvacuateCommand
             else
             {
                 Output.WriteTable(["DOMAIN", "DESTINATION", "RESULT", "OLD PID", "NEW PID", "DOWNTIME", "TOTAL", "ERROR"], jobs.Select(j => (IReadOnlyList<string>)
-                    [j.Domain, destinationOf.GetValueOrDefault(j.Domain) is { Length: > 0 } d ? d : "-", j.State,
+                    [j.Domain, j.Destination.Length > 0 ? j.Destination : "-", j.State,
                      j.SourcePid == 0 ? "-" : j.SourcePid.ToString(), j.TargetPid == 0 ? "-" : j.TargetPid.ToString(),
-                     $"{j.DowntimeMs} ms", $"{j.TotalMs} ms", j.Error]));
+                     $"{j.DowntimeMs} ms", $"{j.TotalMs} ms",
+                     string.Join("; ", j.EarlierAttempts.Select(a => $"{a.Destination}: {a.Error}").Append(j.Error).Where(e => e.Length > 0))]));
             }
             var failed = jobs.Count(j => !j.IsCompleted);
             if (failed > 0)

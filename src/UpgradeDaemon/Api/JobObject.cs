@@ -37,6 +37,8 @@ internal static class JobObject
             .Get(JobContract.SourceParameters, Cached(() => job.SourceSettings, Parameters))
             .Get(JobContract.TargetCapabilities, Cached(() => job.TargetSettings, s => VariantValue.Array(s.Capabilities.ToArray())))
             .Get(JobContract.TargetParameters, Cached(() => job.TargetSettings, Parameters))
+            .Get(JobContract.Destination, () => VariantValue.String(job.Destination?.Text ?? ""))
+            .Get(JobContract.RetriedBy, () => VariantValue.String(job.RetriedBy ?? ""))
             .On(JobContract.Cancel, async call =>
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);

@@ -15,7 +15,9 @@ namespace LocalMigrate.UpgradeDaemon.Evacuation;
 /// moves live to one of the given destinations, placed by <see cref="EvacuationPlanner"/> on each destination's free RAM
 /// and its own pre-flight (Peer.Prepare with <c>checkOnly</c>: the very checks a migration meets, nothing started). Each
 /// move is an ordinary remote migration job, at most <c>parallel</c> at once; a guest no destination takes gets a job
-/// that failed at once naming every destination's reason, and keeps running here.
+/// that failed at once naming every destination's reason, and keeps running here. A move that fails before the switch
+/// (the guest is still here) is retried on the next destination (<see cref="Alternatives"/>) as a new job, which the failed
+/// one names (<see cref="MigrationJob.RetriedBy"/>).
 /// </summary>
 public sealed partial class EvacuationService(DomainRegistry registry, MigrationService migrations, PeerSessionFactory sessions,
     HostMaintenance maintenance, DaemonOptions options, ILogger<EvacuationService> logger)
@@ -68,7 +70,9 @@ public sealed partial class EvacuationService(DomainRegistry registry, Migration
             }
             try
             {
-                jobs.Add(migrations.Start(domain.Name, MigrationKind.Remote, migrationOptions, throttle, PeerUri.Parse(destination)));
+                var next = new Queue<string>(Alternatives(placement, plan, peers.Select(p => p.Host).ToList()));
+                jobs.Add(migrations.Start(domain.Name, MigrationKind.Remote, migrationOptions, throttle, PeerUri.Parse(destination),
+                    failed => NextDestination(failed, next)));
             }
             catch (Exception e) when (e is MigrationBusyException or DomainNotFoundException)
             {
@@ -76,6 +80,28 @@ public sealed partial class EvacuationService(DomainRegistry registry, Migration
             }
         }
         return new EvacuationResult(plan, jobs);
+    }
+
+    /// <summary>
+    /// Where a guest goes when the migration to its chosen destination fails before the switch (the destination refused
+    /// it in the real Prepare, its QEMU died, the stream broke): the other destinations that did not refuse it in the
+    /// plan, the one with the most room left after the plan first. Each is tried once; its own Prepare is the check.
+    /// </summary>
+    internal static IEnumerable<string> Alternatives(EvacuationPlacement placement, IReadOnlyList<EvacuationPlacement> plan, IReadOnlyList<EvacuationHost> hosts) =>
+        hosts.Select((h, i) => (Host: h, Index: i))
+            .Where(x => x.Host.Unavailable is null && x.Host.Destination != placement.Destination
+                        && !placement.Refusals.Any(r => r.StartsWith(x.Host.Destination + ": ", StringComparison.Ordinal)))
+            .OrderByDescending(x => x.Host.FreeBytes - plan.Where(p => p.Destination == x.Host.Destination).Sum(p => p.Bytes))
+            .ThenBy(x => x.Index)
+            .Select(x => x.Host.Destination);
+
+    private PeerUri? NextDestination(MigrationJob failed, Queue<string> next)
+    {
+        // Only while the guest still runs here: the failed job rolled back to it.
+        if (registry.Find(failed.DomainName)?.Active is null || !next.TryDequeue(out var destination))
+            return null;
+        LogRetry(failed.DomainName, failed.Destination?.Text ?? "", failed.Id, destination);
+        return PeerUri.Parse(destination);
     }
 
     private static PeerUri Parse(string destination, int index)
@@ -153,6 +179,9 @@ public sealed partial class EvacuationService(DomainRegistry registry, Migration
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Evacuation: {DomainName} ({MiB} MiB) -> {Destination} (dry run: {DryRun}); refused by: {Refusals}")]
     private partial void LogPlaced(string domainName, long miB, string destination, string refusals, bool dryRun);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Evacuation: {DomainName} did not move to {Failed} (job {JobId}); trying {Next}")]
+    private partial void LogRetry(string domainName, string failed, string jobId, string next);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Evacuation: destination {Destination} unavailable: {Reason}")]
     private partial void LogUnavailable(string destination, string reason);

@@ -181,6 +181,18 @@ public sealed class MigrationJob
         Raise("DowntimeMs", "TotalMs");
     }
 
+    /// <summary>
+    /// The job that retries this domain's move on another host, started because this one failed before the switch (an
+    /// evacuation tries the next destination); null when none. Set before <see cref="State"/> shows the failure, so a
+    /// client that sees this job fail knows at once whether to follow another.
+    /// </summary>
+    public string? RetriedBy { get; private set; }
+
+    private Func<MigrationJob, MigrationJob?>? _retry;
+
+    /// <summary>Asked once, when the job fails with the guest still on the source, for a job that retries it elsewhere.</summary>
+    internal void RetryWith(Func<MigrationJob, MigrationJob?> retry) => _retry = retry;
+
     /// <summary>Ends the job once; a later call changes nothing (the first outcome is the true one).</summary>
     internal void End(MigrationJobState state, string? error)
     {
@@ -188,8 +200,17 @@ public sealed class MigrationJob
         {
             if (State != MigrationJobState.Running || _done.Task.IsCompleted)
                 return;
+        }
+        // Before Finish nothing switched (the runner resumed the source before ending the job), unless postcopy started.
+        var successor = state == MigrationJobState.Failed && Phase < MigrationPhase.Finish && !PostcopyStarted
+            && Interlocked.Exchange(ref _retry, null) is { } retry ? retry(this) : null;
+        lock (_gate)
+        {
+            if (State != MigrationJobState.Running || _done.Task.IsCompleted)
+                return;
             State = state;
             Error = error;
+            RetriedBy = successor?.Id;
             FinishedAt = DateTimeOffset.UtcNow;
             if (state == MigrationJobState.Completed)
             {
@@ -197,7 +218,7 @@ public sealed class MigrationJob
                 LastProgress = LastProgress with { Remaining = 0 };
             }
         }
-        Raise("State", "Error", "Progress", "DataRemaining");
+        Raise("State", "Error", "Progress", "DataRemaining", "RetriedBy");
         _done.TrySetResult(this);
     }
 

@@ -20,8 +20,11 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
     /// <exception cref="MigrationBusyException">Not running, or another job holds the domain.</exception>
     /// <param name="throttle">When given, the job holds the domain at once but waits for a place before Begin (batch upgrades).</param>
     /// <param name="destination">The peer of a remote migration (kind <see cref="MigrationKind.Remote"/>); null for a local one.</param>
+    /// <param name="nextDestination">Remote jobs: asked when the job fails before the switch (the guest still runs here) for
+    /// another destination to retry on (evacuate); null, or a null answer, for none. The retry is a new job, named by
+    /// <see cref="MigrationJob.RetriedBy"/>.</param>
     public MigrationJob Start(string domainName, MigrationKind kind, MigrationOptions options, SemaphoreSlim? throttle = null,
-        Remote.PeerUri? destination = null)
+        Remote.PeerUri? destination = null, Func<MigrationJob, Remote.PeerUri?>? nextDestination = null)
     {
         var domain = registry.Get(domainName);
         if (!domain.Lock.Wait(TimeSpan.Zero))
@@ -38,6 +41,7 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             if (domain.Active is null && !options.IsOffline)
                 throw new MigrationBusyException($"domain {domainName} is not running (state {domain.State.ToString().ToLowerInvariant()})");
             job = new MigrationJob(domainName, domain.Definition.Uuid, kind, options, destination);
+            OfferRetry(domain, job, throttle, nextDestination);
             _jobs[job.Id] = job;
             Trim();
             JobAdded?.Invoke(job);
@@ -48,38 +52,87 @@ public sealed class MigrationService(DomainRegistry registry, MigrationRunner ru
             domain.Lock.Release();
             throw;
         }
+        _ = Task.Run(() => RunHeldAsync(domain, job, throttle));
+        return job;
+    }
+
+    /// <summary>Runs a job that holds the domain's lock, and releases it.</summary>
+    private async Task RunHeldAsync(Domain domain, MigrationJob job, SemaphoreSlim? throttle)
+    {
+        try
+        {
+            if (throttle is not null)
+                await throttle.WaitAsync(job.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                await runner.RunAsync(domain, job).ConfigureAwait(false);
+            }
+            finally
+            {
+                throttle?.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            job.End(MigrationJobState.Cancelled, "cancelled while waiting for its turn");
+        }
+        catch (Exception e)
+        {
+            // The runner ends every job itself; this is the last guard that a job never stays running forever.
+            job.End(MigrationJobState.Failed, $"{job.Phase}: internal error: {e.Message}");
+        }
+        finally
+        {
+            TryPrune();
+            registry.SetJob(domain, null);
+            domain.Lock.Release();
+            if (!_jobs.Values.Any(j => j.State == MigrationJobState.Running))
+                Hosting.ManagedHeap.ReleaseUnused();
+        }
+    }
+
+    private void OfferRetry(Domain domain, MigrationJob job, SemaphoreSlim? throttle, Func<MigrationJob, Remote.PeerUri?>? nextDestination)
+    {
+        if (nextDestination is not null && job.Destination is not null)
+            job.RetryWith(failed => nextDestination(failed) is { } next ? StartRetry(domain, failed, next, throttle, nextDestination) : null);
+    }
+
+    /// <summary>
+    /// Called from <paramref name="failed"/>'s end, which still holds the domain: the retry is listed (and published) at
+    /// once, then waits for the lock the failed job's runner is about to release.
+    /// </summary>
+    private MigrationJob StartRetry(Domain domain, MigrationJob failed, Remote.PeerUri destination, SemaphoreSlim? throttle,
+        Func<MigrationJob, Remote.PeerUri?> nextDestination)
+    {
+        var job = new MigrationJob(failed.DomainName, failed.DomainUuid, failed.Kind, failed.Options, destination);
+        OfferRetry(domain, job, throttle, nextDestination);
+        _jobs[job.Id] = job;
+        Trim();
+        JobAdded?.Invoke(job);
         _ = Task.Run(async () =>
         {
             try
             {
-                if (throttle is not null)
-                    await throttle.WaitAsync(job.CancellationToken).ConfigureAwait(false);
-                try
+                await failed.Completion.ConfigureAwait(false);
+                if (!await domain.Lock.WaitAsync(TimeSpan.FromMinutes(2), job.CancellationToken).ConfigureAwait(false))
                 {
-                    await runner.RunAsync(domain, job).ConfigureAwait(false);
-                }
-                finally
-                {
-                    throttle?.Release();
+                    job.End(MigrationJobState.Failed, $"domain {job.DomainName} stayed busy after job {failed.Id} failed; not retried on {destination.Text}");
+                    return;
                 }
             }
             catch (OperationCanceledException)
             {
                 job.End(MigrationJobState.Cancelled, "cancelled while waiting for its turn");
+                return;
             }
-            catch (Exception e)
+            if (domain.Active is null)
             {
-                // The runner ends every job itself; this is the last guard that a job never stays running forever.
-                job.End(MigrationJobState.Failed, $"{job.Phase}: internal error: {e.Message}");
-            }
-            finally
-            {
-                TryPrune();
-                registry.SetJob(domain, null);
                 domain.Lock.Release();
-                if (!_jobs.Values.Any(j => j.State == MigrationJobState.Running))
-                    Hosting.ManagedHeap.ReleaseUnused();
+                job.End(MigrationJobState.Failed, $"domain {job.DomainName} is not running any more (state {domain.State.ToString().ToLowerInvariant()})");
+                return;
             }
+            registry.SetJob(domain, job);
+            await RunHeldAsync(domain, job, throttle).ConfigureAwait(false);
         });
         return job;
     }

@@ -114,4 +114,22 @@ public sealed class EvacuationPlannerTests
         Assert.Equal("ssh://c", Where(plan, "big"));
         Assert.Equal("ssh://b", Where(plan, "next"));
     }
+
+    [Fact]
+    public async Task Alternatives_ChosenHostFails_OthersThatDidNotRefuseInOrderOfRoomLeftAfterThePlan()
+    {
+        EvacuationHost[] hosts = [new("ssh://b", 1000 * MiB), new("ssh://c", 900 * MiB), new("ssh://d", 950 * MiB), new("ssh://e", 5000 * MiB, "unreachable"),
+            new("ssh://f", 1200 * MiB)];
+        var plan = await Plan(hosts, [new("g1", 400 * MiB), new("g2", 300 * MiB), new("g3", 300 * MiB)], ("g1", "ssh://f", "another domain named g1"));
+        var g1 = plan.Single(p => p.Guest == "g1");
+        // g1: e unavailable, f refused, b taken (600 left); g2 -> f (900 left); g3 -> d (950 -> 650 left).
+        Assert.Equal("ssh://b", g1.Destination);
+        Assert.Equal("ssh://f", Where(plan, "g2"));
+        Assert.Equal("ssh://d", Where(plan, "g3"));
+
+        var next = EvacuationService.Alternatives(g1, plan, hosts).ToList();
+
+        // c 900 free beats d's 650 left; e is unavailable, f refused g1 in the plan (its refusal stands), b is the one that failed.
+        Assert.Equal(["ssh://c", "ssh://d"], next);
+    }
 }
