@@ -41,7 +41,9 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             await Monitor.BlockdevAddNbdAsync(disk.ClientNodeName, host, port, disk.ExportName, creds, tlsHostname, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             _clients.Add(disk);
-            await Monitor.BlockdevMirrorAsync(disk.JobId, disk.NodeName, disk.ClientNodeName, disk.Sync, cancellationToken: cancellationToken)
+            // maxBandwidth caps the disks as it caps the RAM (as libvirt does): the link is the same.
+            await Monitor.BlockdevMirrorAsync(disk.JobId, disk.NodeName, disk.ClientNodeName, disk.Sync, job.Options.MaxBandwidth,
+                    cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
             _jobs.Add(disk);
             LogMirrorStarted(job.Id, job.DomainName, disk.NodeName, disk.Sync.ToQapiString(), host, port);

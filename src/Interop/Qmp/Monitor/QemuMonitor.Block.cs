@@ -69,11 +69,12 @@ public sealed partial class QemuMonitor
     /// mirrored; READY (BLOCK_JOB_READY) once both agree. A cancel when ready leaves the target a consistent copy.
     /// </summary>
     /// <param name="sync">full (everything the guest sees), top (only the top layer: the destination has the backing chain).</param>
-    public Task BlockdevMirrorAsync(string jobId, string device, string target, MirrorSync sync, TimeSpan? timeout = null,
+    /// <param name="speed">Bytes per second at most; null: unlimited.</param>
+    public Task BlockdevMirrorAsync(string jobId, string device, string target, MirrorSync sync, long? speed = null, TimeSpan? timeout = null,
         CancellationToken cancellationToken = default) =>
         ExecuteAsync("blockdev-mirror", new
         {
-            JobId = jobId, Device = device, Target = target, Sync = sync,
+            JobId = jobId, Device = device, Target = target, Sync = sync, Speed = speed,
             // The job ends in a state the daemon reads and dismisses itself, rather than vanishing with its error.
             AutoDismiss = false,
         }, timeout, cancellationToken);
