@@ -89,6 +89,29 @@ kver=$(dpkg-deb -f "$kdeb" Version)
 mkdir "$tmp/k"
 dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp/k" --wildcards './boot/vmlinuz-*'
 cp "$tmp"/k/boot/vmlinuz-* "$out/vmlinuz"
+# virtio-net and what it needs (all modules in Debian's kernel), for guests given lm.ip= (see init). The
+# package has no modules.dep (depmod runs at install): read each module's depends= from its .modinfo and
+# write /lib/modules/order, dependencies first, for busybox insmod.
+dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp/k" --wildcards './lib/modules/*/kernel/drivers/virtio/*.ko' \
+    './lib/modules/*/kernel/drivers/net/virtio_net.ko' './lib/modules/*/kernel/drivers/net/net_failover.ko' \
+    './lib/modules/*/kernel/net/core/failover.ko' './lib/modules/*/kernel/drivers/block/virtio_blk.ko'
+mkdir -p "$root/lib/modules"
+declare -A loaded=()
+module_order() { # name -> appends it, after its dependencies, to $root/lib/modules/order
+    local name=$1 ko dep deps
+    [[ -n ${loaded[$name]:-} ]] && return 0
+    ko=$(find "$tmp/k/lib/modules" -name "$name.ko" | head -1)
+    [[ -n $ko ]] || { log "module $name not in $kpkg"; exit 1; }
+    deps=$(strings "$ko" | sed -n 's/^depends=//p' | head -1)
+    for dep in ${deps//,/ }; do module_order "$dep"; done
+    install -m 0644 "$ko" "$root/lib/modules/$name.ko"
+    echo "$name" >>"$root/lib/modules/order"
+    loaded[$name]=1
+}
+module_order virtio_pci
+module_order virtio_net
+module_order virtio_blk     # for lm.disk= (the disk writer, see ticker.c)
+log "modules: $(tr '\n' ' ' <"$root/lib/modules/order")"
 rm -rf "$tmp/k" "$kdeb"
 # Also the uncompressed ELF vmlinux: QEMU boots it through its PVH entry note, which skips the
 # bzImage's real-mode setup and XZ decompression (~2.4 s less per boot under TCG).
