@@ -83,9 +83,12 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             CancellationToken.None);
         var never = Task.Delay(Timeout.Infinite, CancellationToken.None);
         // Storage copy holds the stopped guest at pre-switchover while the disks switch (pause-before-switchover is on then).
-        Task preSwitchover = job.BeforeSwitchover is null
+        // Its own listener: two waits on one listener would take each other's events.
+        using var switchEvents = job.BeforeSwitchover is null ? null : monitor.Listen(QemuEvents.Migration);
+        Task preSwitchover = switchEvents is null
             ? never
-            : events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) == MigrationStatus.PreSwitchover, CancellationToken.None);
+            : switchEvents.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s == MigrationStatus.PreSwitchover || s.IsTerminal()),
+                CancellationToken.None);
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
@@ -116,8 +119,10 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             }
             else if (first == preSwitchover)
             {
+                var reached = QemuEvents.MigrationStatusOf(await preSwitchover.ConfigureAwait(false)) == MigrationStatus.PreSwitchover;
                 preSwitchover = never;
-                await SwitchOverAsync(monitor, job).ConfigureAwait(false);
+                if (reached)
+                    await SwitchOverAsync(monitor, job).ConfigureAwait(false);
             }
             else if (first == postcopyRequested)
             {

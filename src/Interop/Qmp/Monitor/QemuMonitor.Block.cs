@@ -11,7 +11,8 @@ public sealed partial class QemuMonitor
         CancellationToken cancellationToken = default) =>
         ExecuteAsync("nbd-server-start", new
         {
-            Addr = new { Type = "inet", Host = host, Port = port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            // SocketAddressLegacy here (the members under "data"), unlike blockdev-add's flat SocketAddress.
+            Addr = new { Type = "inet", Data = new { Host = host, Port = port.ToString(System.Globalization.CultureInfo.InvariantCulture) } },
             TlsCreds = tlsCreds,
             TlsAuthz = tlsAuthz,
         }, timeout, cancellationToken);
