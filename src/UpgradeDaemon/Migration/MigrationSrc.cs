@@ -85,10 +85,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         // Storage copy holds the stopped guest at pre-switchover while the disks switch (pause-before-switchover is on then).
         // Its own listener: two waits on one listener would take each other's events.
         using var switchEvents = job.BeforeSwitchover is null ? null : monitor.Listen(QemuEvents.Migration);
-        Task preSwitchover = switchEvents is null
-            ? never
-            : switchEvents.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s == MigrationStatus.PreSwitchover || s.IsTerminal()),
-                CancellationToken.None);
+        var switchWait = switchEvents?.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s == MigrationStatus.PreSwitchover || s.IsTerminal()),
+            CancellationToken.None);
+        Task preSwitchover = switchWait ?? never;
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
@@ -119,7 +118,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             }
             else if (first == preSwitchover)
             {
-                var reached = QemuEvents.MigrationStatusOf(await preSwitchover.ConfigureAwait(false)) == MigrationStatus.PreSwitchover;
+                var reached = QemuEvents.MigrationStatusOf(await switchWait!.ConfigureAwait(false)) == MigrationStatus.PreSwitchover;
                 preSwitchover = never;
                 if (reached)
                     await SwitchOverAsync(monitor, job).ConfigureAwait(false);
