@@ -215,7 +215,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var convert = await A.Network.RunAsync("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", "--object",
+            var convert = await A.Network.RunAsync("qemu-img", "convert", "-n", "-f", "raw", "--object",
                 $"tls-creds-psk,id=tls0,endpoint=client,dir={psk},username=qemu", "--target-image-opts", disk,
                 $"driver=nbd,server.type=inet,server.host={B.Address},server.port=10809,export=bench,tls-creds=tls0");
             var seconds = clock.Elapsed.TotalSeconds;
