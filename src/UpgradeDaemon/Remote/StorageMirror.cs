@@ -34,8 +34,7 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     {
         var creds = security == StreamSecurity.None ? null : Transport.QemuMigrationTls.CredsId;
         var tlsHostname = security == StreamSecurity.X509 ? host : null;
-        await Monitor.MigrateSetCapabilitiesAsync([new MigrationCapabilityStatus(MigrationCapability.PauseBeforeSwitchover, true)],
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await ClearLeftoversAsync(cancellationToken).ConfigureAwait(false);
         foreach (var disk in disks)
         {
             await Monitor.BlockdevAddNbdAsync(disk.ClientNodeName, host, port, disk.ExportName, creds, tlsHostname, cancellationToken: cancellationToken)
@@ -47,6 +46,33 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
                 .ConfigureAwait(false);
             _jobs.Add(disk);
             LogMirrorStarted(job.Id, job.DomainName, disk.NodeName, disk.Sync.ToQapiString(), host, port);
+        }
+    }
+
+    /// <summary>
+    /// A daemon that died during a storage copy left its jobs and client nodes in this QEMU (recovery resumes the guest, it
+    /// does not know them): they go before new ones take their names. The guest's disks were never touched by them.
+    /// </summary>
+    private async Task ClearLeftoversAsync(CancellationToken cancellationToken)
+    {
+        var ids = disks.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
+        var stale = (await Monitor.QueryBlockJobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Where(j => ids.Contains(j.Device)).ToList();
+        if (stale.Count == 0)
+            return;
+        _jobs.AddRange(disks.Where(d => stale.Any(j => j.Device == d.JobId)));
+        var problem = await AbortAsync().ConfigureAwait(false);
+        if (problem.Length > 0)
+            throw new MigrationException(MigrationPhase.Perform, $"a storage copy left over from an earlier job could not be cleared{problem}");
+        foreach (var disk in disks)
+        {
+            try
+            {
+                await Monitor.BlockdevDelAsync(disk.ClientNodeName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (QmpExecuteException)
+            {
+                // Never added, or gone with its job.
+            }
         }
     }
 
@@ -122,8 +148,8 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     }
 
     /// <summary>
-    /// Rollback: force-cancel the mirrors still there, drop the client nodes, and leave pause-before-switchover off so the
-    /// next migration of this QEMU does not wait at a switch nobody makes. The guest's disks were never touched.
+    /// Rollback: force-cancel the mirrors still there and drop the client nodes. The guest's disks were never touched.
+    /// (pause-before-switchover is a managed capability: the next migration's tuning turns it off.)
     /// </summary>
     /// <returns>"" or "; storage copy not cleaned up: WHY".</returns>
     public async Task<string> AbortAsync()
@@ -157,15 +183,6 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException)
         {
             problems.Add(e is OperationCanceledException ? "QEMU did not end the mirror jobs in time" : e.Message);
-        }
-        try
-        {
-            await Monitor.MigrateSetCapabilitiesAsync([new MigrationCapabilityStatus(MigrationCapability.PauseBeforeSwitchover, false)],
-                cancellationToken: timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException)
-        {
-            problems.Add($"pause-before-switchover stays on: {e.Message}");
         }
         if (problems.Count == 0)
             return "";
