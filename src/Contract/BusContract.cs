@@ -188,6 +188,10 @@ public static class BusContract
         /// <summary>"cancel" (default), "postcopy" or "pause", type s.</summary>
         public const string ConvergePolicy = "convergePolicy";
 
+        /// <summary>Remote only, type s: "none" (default: disks on shared storage), "all" (every disk not shared or
+        /// read-only is copied), "inc" (only the top layer: the backing files are on the destination). Salt: copy_storage.</summary>
+        public const string CopyStorage = "copyStorage";
+
         /// <summary>Passes in a row with the expected downtime above the limit before the policy acts, type u.</summary>
         public const string ConvergePasses = "convergePasses";
 
@@ -219,6 +223,7 @@ public static class BusContract
 
             public const string AutoConverge = "auto_converge";
             public const string UndefineSource = "undefinesource";
+            public const string CopyStorage = "copy_storage";
         }
 
         /// <summary>Values of convergePolicy.</summary>

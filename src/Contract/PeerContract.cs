@@ -105,6 +105,16 @@ public static class PeerContract
 
         /// <summary>b: only the pre-flight (evacuate's placement): refused as a migration would be, nothing journaled or started.</summary>
         public const string CheckOnly = "checkOnly";
+
+        /// <summary>
+        /// as: storage copy, one entry per disk the source mirrors here, "INDEX:VIRTUALSIZE:SYNC" (sync "full" or "top").
+        /// This host creates each image (format of the definition; refused if the file exists), exports it over NBD with
+        /// the stream's TLS, and names the port in <see cref="PreparedKeys.NbdPort"/>.
+        /// </summary>
+        public const string CopyDisks = "copyDisks";
+
+        /// <summary>as: for sync "top" disks, "INDEX:FORMAT:PATH": the backing file the new image sits on (it must be here).</summary>
+        public const string CopyBackings = "copyBackings";
     }
 
     /// <summary>Keys of Prepare's reply.</summary>
@@ -119,6 +129,9 @@ public static class PeerContract
         public const string TargetCapabilities = "targetCapabilities";
 
         public const string TargetParameters = "targetParameters";
+
+        /// <summary>u: the NBD server's port for storage copy; absent without <see cref="PrepareKeys.CopyDisks"/>.</summary>
+        public const string NbdPort = "nbdPort";
     }
 
     /// <summary>Results of Query.</summary>

@@ -94,7 +94,7 @@ cp "$tmp"/k/boot/vmlinuz-* "$out/vmlinuz"
 # write /lib/modules/order, dependencies first, for busybox insmod.
 dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$tmp/k" --wildcards './lib/modules/*/kernel/drivers/virtio/*.ko' \
     './lib/modules/*/kernel/drivers/net/virtio_net.ko' './lib/modules/*/kernel/drivers/net/net_failover.ko' \
-    './lib/modules/*/kernel/net/core/failover.ko'
+    './lib/modules/*/kernel/net/core/failover.ko' './lib/modules/*/kernel/drivers/block/virtio_blk.ko'
 mkdir -p "$root/lib/modules"
 declare -A loaded=()
 module_order() { # name -> appends it, after its dependencies, to $root/lib/modules/order
@@ -110,6 +110,7 @@ module_order() { # name -> appends it, after its dependencies, to $root/lib/modu
 }
 module_order virtio_pci
 module_order virtio_net
+module_order virtio_blk     # for lm.disk= (the disk writer, see ticker.c)
 log "modules: $(tr '\n' ' ' <"$root/lib/modules/order")"
 rm -rf "$tmp/k" "$kdeb"
 # Also the uncompressed ELF vmlinux: QEMU boots it through its PVH entry note, which skips the

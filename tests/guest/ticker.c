@@ -6,6 +6,7 @@
  *   LMTICK <counter> <uptime> <boot-id>       every 10 ms; counter 1, 2, 3, ... with no gaps
  *   LMPATTERN OK <pass>                       after every clean full verification pass (1, 2, ...)
  *   LMPATTERN CORRUPT offset=0x<hex>          a word differs (byte offset in the region)
+ *   LMDISK <counter> <boot-id>                with lm.disk=DEV: every write up to <counter> is on DEV
  *
  * Lines go to /dev/console with output post-processing off, so each ends in a bare "\n".
  * Built with: gcc -static -O2 -o ticker ticker.c
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,6 +96,70 @@ static void read_uptime(char *dst, size_t cap)
         i++;
     }
     dst[i] = '\0';
+}
+
+/* lm.disk=DEV (e.g. /dev/vda): the disk the writer child writes to; "" without one. */
+static void cmdline_disk(char *dst, size_t cap)
+{
+    char buf[4096];
+    dst[0] = '\0';
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
+        if (strncmp(tok, "lm.disk=", 8) == 0)
+            snprintf(dst, cap, "%s", tok + 8);
+    }
+}
+
+#define DISK_SLOTS 16384            /* 512-byte slots: the first 8 MiB of the disk */
+#define DISK_REPORT_EVERY 10        /* one LMDISK line per 10 writes */
+
+/*
+ * The disk writer (a child, so a slow disk never delays a tick): write <counter> goes to slot counter % DISK_SLOTS as
+ * "LMDISK <counter> <boot-id>\n" padded with zeros, O_DIRECT (no guest cache; no flush), every 10 ms. After a write returned it is on
+ * the virtual disk; "LMDISK <counter>" on the console says so for every write up to <counter>.
+ */
+static void disk_writer(const char *device, uint32_t boot_id)
+{
+    int fd = -1;
+    for (int attempt = 0; attempt < 500 && fd < 0; attempt++) {
+        fd = open(device, O_RDWR | O_DIRECT | O_CLOEXEC);
+        if (fd < 0)
+            usleep(10000);
+    }
+    if (fd < 0) {
+        emitf("LMERROR disk %s errno=%d\n", device, errno);
+        _exit(1);
+    }
+    void *sector;
+    if (posix_memalign(&sector, 4096, 512) != 0)
+        _exit(1);
+    uint64_t counter = 0;
+    int64_t next = now_ns();
+    for (;;) {
+        counter++;
+        memset(sector, 0, 512);
+        snprintf(sector, 512, "LMDISK %llu %08x\n", (unsigned long long)counter, boot_id);
+        if (pwrite(fd, sector, 512, (off_t)(counter % DISK_SLOTS) * 512) != 512) {
+            emitf("LMERROR disk write %llu errno=%d\n", (unsigned long long)counter, errno);
+            _exit(1);
+        }
+        if (counter % DISK_REPORT_EVERY == 0)
+            emitf("LMDISK %llu %08x\n", (unsigned long long)counter, boot_id);
+        next += TICK_NS;
+        int64_t now = now_ns();
+        if (next <= now)
+            next += ((now - next) / TICK_NS + 1) * TICK_NS;
+        struct timespec ts = to_ts(next);
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+    }
 }
 
 static unsigned long cmdline_pattern_mib(void)
@@ -185,6 +251,11 @@ int main(void)
         }
     }
     emitf("LMREADY %08x pattern_mib=%lu\n", boot_id, mib);
+
+    char disk[256];
+    cmdline_disk(disk, sizeof disk);
+    if (disk[0] != '\0' && fork() == 0)
+        disk_writer(disk, boot_id);
 
     uint64_t counter = 0;
     uint64_t pass = 1;

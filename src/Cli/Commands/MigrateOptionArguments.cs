@@ -29,6 +29,7 @@ internal sealed class MigrateOptionArguments
     public Option<bool> Offline { get; } = new("--offline") { Description = "move only the definition, nothing runs (remote migrations)" };
     public Option<bool> NoPersistent { get; } = new("--no-persistent") { Description = "do not define the domain on the destination (remote migrations)" };
     public Option<bool> KeepSource { get; } = new("--keep-source") { Description = "keep a stopped copy of the definition on the source (Salt undefinesource=false; remote migrations)" };
+    public Option<string?> CopyStorage { get; } = new("--copy-storage") { Description = "all (copy every disk that is neither shared nor read-only) or inc (only the top layer: backing files are on the destination); remote migrations (Salt copy_storage)" };
     public Option<string?> ConvergePolicy { get; } = new("--converge-policy") { Description = "when it does not converge: cancel (default; the source runs on), postcopy (needs --postcopy) or pause (QEMU stops the guest to copy the rest)" };
     public Option<uint?> ConvergePasses { get; } = new("--converge-passes") { Description = "passes in a row with the expected downtime above the limit before the policy acts (default 30)" };
     public Option<uint?> ConvergeTimeout { get; } = new("--converge-timeout") { Description = "seconds after which a migration still running counts as not converging" };
@@ -40,7 +41,7 @@ internal sealed class MigrateOptionArguments
                  {
                      TargetBinary, MaxBandwidth, MaxBandwidthMiB, DowntimeLimit, Timeout, ParallelConnections, Compressed, CompMethods, CompMtAlgorithm,
                      CompMtLevel, CompMtThreads, CompXbzrleCache, Postcopy, PostcopyBandwidth, AutoConverge, Offline, NoPersistent, KeepSource,
-                     ConvergePolicy, ConvergePasses, ConvergeTimeout, Json,
+                     CopyStorage, ConvergePolicy, ConvergePasses, ConvergeTimeout, Json,
                  })
             command.Options.Add(option);
     }
@@ -85,6 +86,8 @@ internal sealed class MigrateOptionArguments
             options[Key.Persistent] = VariantValue.Bool(false);
         if (parsed.GetValue(KeepSource))
             options[Key.UndefineSource] = VariantValue.Bool(false);
+        if (parsed.GetValue(CopyStorage) is { } copyStorage)
+            options[Key.CopyStorage] = VariantValue.String(copyStorage);
         if (parsed.GetValue(ConvergePolicy) is { } policy)
             options[Key.ConvergePolicy] = VariantValue.String(policy);
         if (parsed.GetValue(ConvergePasses) is { } passes)

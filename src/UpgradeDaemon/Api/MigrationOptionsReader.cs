@@ -55,6 +55,13 @@ internal static class MigrationOptionsReader
             (o, v) => o with { Offline = (bool)v }),
         Same(Key.Persistent, v => v as bool?, "type b", (o, v) => o with { Persistent = (bool)v }),
         Aliased(Key.UndefineSource, Key.Salt.UndefineSource, v => v as bool?, "type b", (o, v) => o with { UndefineSource = (bool)v }),
+        Aliased(Key.CopyStorage, Key.Salt.CopyStorage, v => v switch
+            {
+                "none" => CopyStorage.None,
+                "all" => CopyStorage.All,
+                "inc" => CopyStorage.Inc,
+                _ => (object?)null,
+            }, "\"none\", \"all\" or \"inc\", type s", (o, v) => o with { CopyStorage = (CopyStorage)v }),
         Same(Key.ConvergePolicy, v => v switch
             {
                 Key.ConvergePolicies.Cancel => MigrationConvergePolicy.Cancel,
@@ -134,11 +141,17 @@ internal static class MigrationOptionsReader
             yield return $"option {Name(Key.PostcopyBandwidth)} needs {Key.Postcopy} true";
         if (o.Postcopy != true && o.ConvergePolicy == MigrationConvergePolicy.Postcopy)
             yield return $"option {Key.ConvergePolicy} postcopy needs {Key.Postcopy} true (both QEMUs must have postcopy-ram before the migration starts)";
+        if (o.CopyStorage != CopyStorage.None && o.IsOffline)
+            yield return $"option {Name(Key.CopyStorage)} with {Name(Key.Offline)}: a shut-off domain's disks are files to copy (scp, rsync) before the definition moves";
+        // The disks switch while the source holds the guest at pre-switchover; postcopy runs the guest on the destination
+        // before every dirty block could be sent, and a failure then would leave no consistent disk anywhere.
+        if (o.CopyStorage != CopyStorage.None && o.Postcopy == true)
+            yield return $"option {Name(Key.CopyStorage)} with {Key.Postcopy}: the disks switch at the end of the RAM copy, which postcopy skips; choose one";
         if (o.IgnoreShared == true && o.Postcopy == true)
             yield return $"option {Key.IgnoreShared} with {Key.Postcopy}: shared RAM is not copied, there is nothing for postcopy to fetch";
         if (!remote)
         {
-            foreach (var key in new[] { Key.Offline, Key.Persistent, Key.UndefineSource }.Where(given.Contains))
+            foreach (var key in new[] { Key.Offline, Key.Persistent, Key.UndefineSource, Key.CopyStorage }.Where(given.Contains))
                 yield return $"option {Name(key)}: only for a migration to another host (--to); a local migration keeps the one definition";
         }
     }

@@ -33,6 +33,7 @@ internal static class PeerObject
                     [PeerContract.PreparedKeys.QemuVersion] = prepared.QemuVersion,
                     [PeerContract.PreparedKeys.TargetCapabilities] = prepared.TargetSettings.Capabilities.ToArray(),
                     [PeerContract.PreparedKeys.TargetParameters] = prepared.TargetSettings.Parameters.Select(p => $"{p.Key}={p.Value}").ToArray(),
+                    [PeerContract.PreparedKeys.NbdPort] = (uint)prepared.NbdPort,
                 })];
             })
             .On(PeerContract.Finish, async call =>

@@ -137,6 +137,20 @@ public sealed class MigrationJob
     /// </summary>
     internal Func<Task>? PostcopyHandOver { get; set; }
 
+    /// <summary>
+    /// Storage copy: what runs while the source holds the stopped guest at pre-switchover (the disks switch), before
+    /// migrate-continue. Set by the runner; null: the migration never stops there.
+    /// </summary>
+    internal Func<Task>? BeforeSwitchover { get; set; }
+
+    /// <summary>Disk bytes copied (storage copy), counted into the progress beside the RAM.</summary>
+    internal long StorageTotal { get; set; }
+
+    internal long StorageRemaining { get; set; }
+
+    /// <summary>Why the switch at pre-switchover failed (the migration was cancelled for it); null otherwise.</summary>
+    internal string? SwitchError { get; set; }
+
     /// <summary>migrate-start-postcopy succeeded: the guest runs on the target from here, and the source must never resume it.</summary>
     public bool PostcopyStarted { get; private set; }
 

@@ -62,6 +62,9 @@ public sealed record MigrationOptions
     /// <summary>Remote only: remove the definition from the source (default true; false keeps a stopped copy).</summary>
     public bool? UndefineSource { get; init; }
 
+    /// <summary>Remote only: which disks travel with the guest (Salt copy_storage); default none (shared storage).</summary>
+    public CopyStorage CopyStorage { get; init; } = CopyStorage.None;
+
     public bool IsOffline => Offline == true;
 
     public bool DefinesOnDestination => Persistent ?? true;

@@ -48,6 +48,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         var token = deadline.Token;
         BeginResult? begin = null;
         PrepareResult? prepared = null;
+        Remote.StorageMirror? mirror = null;
         // Set once the target is the domain's instance: from there on nothing rolls back to the source.
         var promoted = new StrongBox<bool>();
         try
@@ -63,13 +64,16 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             };
 
             record = await EnterAsync(job, record, MigrationPhase.Prepare, token).ConfigureAwait(false);
+            IReadOnlyList<CopiedDisk> copied = [];
             if (job.Destination is { } peer)
             {
+                copied = await Remote.StorageCopyPlan.ForSourceAsync(begin.Source.Definition, job.Options.CopyStorage,
+                    Snapshots.QemuImg.For(begin.Source.Binary), token).ConfigureAwait(false);
                 var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
-                { TargetTuning = begin.Tuning?.Target }, token).ConfigureAwait(false);
+                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
@@ -77,6 +81,16 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             targetExited = dst.WhenTargetExits(job.Id);
             if (remote is not null)
                 await remote.SecureSourceStreamAsync(begin.Source, token).ConfigureAwait(false);
+            if (remote is not null && copied.Count > 0)
+            {
+                if (prepared.NbdPort == 0)
+                    throw new MigrationException(MigrationPhase.Prepare, $"destination {remote.Uri} prepared no NBD export for the disks to copy");
+                // The disks first, until every mirror is in step; the RAM follows, and the disks switch at its end.
+                mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
+                await mirror.StartAsync(remote.Uri.Host, prepared.NbdPort, remote.Security, token).ConfigureAwait(false);
+                await mirror.WaitReadyAsync(targetExited, token).ConfigureAwait(false);
+                job.BeforeSwitchover = mirror.SwitchAsync;
+            }
             // Remote postcopy: the guest must run on the destination while the rest of its RAM follows, so the commit point
             // moves to the switch to postcopy (from there on the source's RAM is older than the guest's anyway).
             var committedEarly = false;
@@ -134,6 +148,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 ? MigrationJobState.Cancelled
                 : MigrationJobState.Failed;
             var error = Describe(e, job, deadline.IsCancellationRequested && !job.CancellationToken.IsCancellationRequested);
+            // The mirrors stop before the destination goes, so none is left writing into a vanished export.
+            if (mirror is not null && !promoted.Value)
+                error += await mirror.AbortAsync().ConfigureAwait(false);
             if (!promoted.Value)
                 error += await RollbackAsync(job, dst, begin, prepared).ConfigureAwait(false);
             if (remote is not null && begin is not null && !promoted.Value)

@@ -81,10 +81,16 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         // postcopy-paused ends it too: 7.2 stops there when the target is lost in postcopy, and nothing here recovers it.
         var ended = events.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s.IsTerminal() || s == MigrationStatus.PostcopyPaused),
             CancellationToken.None);
+        var never = Task.Delay(Timeout.Infinite, CancellationToken.None);
+        // Storage copy holds the stopped guest at pre-switchover while the disks switch (pause-before-switchover is on then).
+        // Its own listener: two waits on one listener would take each other's events.
+        using var switchEvents = job.BeforeSwitchover is null ? null : monitor.Listen(QemuEvents.Migration);
+        var switchWait = switchEvents?.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s == MigrationStatus.PreSwitchover || s.IsTerminal()),
+            CancellationToken.None);
+        Task preSwitchover = switchWait ?? never;
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
-        var never = Task.Delay(Timeout.Infinite, CancellationToken.None);
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
         var targetWatch = targetExited;
         var sourceGone = begin.Source.Exit?.Exited ?? never;
@@ -94,7 +100,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         while (!ended.IsCompleted)
         {
             var tick = Task.Delay(ProgressInterval, CancellationToken.None);
-            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone, postcopyRequested).ConfigureAwait(false);
+            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone, postcopyRequested, preSwitchover).ConfigureAwait(false);
             if (first == sourceGone)
                 throw new MigrationException(MigrationPhase.Perform, $"source QEMU (pid {begin.Source.Pid}) exited during the migration");
             if (first == targetWatch)
@@ -109,6 +115,13 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             {
                 cancelled = never;
                 await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
+            }
+            else if (first == preSwitchover)
+            {
+                var reached = QemuEvents.MigrationStatusOf(await switchWait!.ConfigureAwait(false)) == MigrationStatus.PreSwitchover;
+                preSwitchover = never;
+                if (reached)
+                    await SwitchOverAsync(monitor, job).ConfigureAwait(false);
             }
             else if (first == postcopyRequested)
             {
@@ -133,6 +146,8 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
             case MigrationStatus.Completed:
                 return new PerformResult(QueryFinalFiguresAsync(monitor));
+            case MigrationStatus.Cancelled when job.SwitchError is { } switchError:
+                throw new MigrationException(MigrationPhase.Perform, $"the disks could not switch to the destination: {switchError}; the guest runs on at the source");
             case MigrationStatus.Cancelled when job.ConvergeAction == BusContract.ConvergeActions.Cancel:
                 throw new MigrationException(MigrationPhase.Perform,
                     $"the migration did not converge: {notConverging}; cancelled by convergePolicy cancel, the guest runs on at the source");
@@ -149,6 +164,26 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                     ? "the target QEMU exited during the transfer"
                     : "QEMU reported the migration failed";
                 throw new MigrationException(MigrationPhase.Perform, $"{why}: {info.ErrorDesc ?? "no detail from QEMU"}");
+        }
+    }
+
+    /// <summary>
+    /// At pre-switchover (the guest stopped, its RAM sent but for the last dirty pages): the job's switch (the disks), then
+    /// migrate-continue. A switch that fails cancels the migration: the MIGRATION event then ends the loop as cancelled
+    /// or failed, and the rollback resumes the source on its own disks.
+    /// </summary>
+    private async Task SwitchOverAsync(QemuMonitor monitor, MigrationJob job)
+    {
+        try
+        {
+            await job.BeforeSwitchover!().ConfigureAwait(false);
+            await monitor.MigrateContinueAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or MigrationException)
+        {
+            LogSwitchFailed(job.Id, job.DomainName, e.Message);
+            job.SwitchError = e.Message;
+            await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
         }
     }
 
@@ -265,7 +300,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
             if (info.Ram is not { } ram)
                 return null;
-            var progress = new MigrationProgress(ram.Total, ram.Remaining, ram.Transferred, (long)(ram.Mbps * 1_000_000 / 8),
+            // Storage copy: the disks' bytes (copied before the RAM, then kept in step) count beside the RAM's.
+            var progress = new MigrationProgress(ram.Total + job.StorageTotal, ram.Remaining + job.StorageRemaining,
+                ram.Transferred + job.StorageTotal - job.StorageRemaining, (long)(ram.Mbps * 1_000_000 / 8),
                 ram.DirtyPagesRate * (ram.PageSize > 0 ? ram.PageSize : 4096), ram.DirtySyncCount, info.ExpectedDowntime ?? 0,
                 info.CpuThrottlePercentage ?? 0);
             job.ReportProgress(progress);
@@ -356,6 +393,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName}: the switch at pre-switchover failed, the migration is cancelled: {Reason}")]
+    private partial void LogSwitchFailed(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: sending {DomainName} to {Uri}")]
     private partial void LogPerforming(string jobId, string domainName, string uri);

@@ -18,7 +18,7 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
     public static IReadOnlyList<MigrationCapability> Managed { get; } =
     [
         MigrationCapability.Events, MigrationCapability.XIgnoreShared, MigrationCapability.Multifd, MigrationCapability.PostcopyRam,
-        MigrationCapability.Xbzrle, MigrationCapability.AutoConverge,
+        MigrationCapability.Xbzrle, MigrationCapability.AutoConverge, MigrationCapability.PauseBeforeSwitchover,
     ];
 
     /// <param name="sourceVersion">QEMU version of the running source, e.g. "7.2.22". The target's does not change the plan: the
@@ -80,6 +80,9 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
         // Source-only: the target decodes xbzrle pages and follows a throttled source without being told.
         new(MigrationCapability.Xbzrle, sourceSide && options.UsesXbzrle),
         new(MigrationCapability.AutoConverge, sourceSide && options.AutoConverge == true),
+        // Source-only: storage copy switches the disks at pre-switchover. Sent off otherwise, so a QEMU left with it on
+        // (a daemon that died in a storage copy) never waits at a switch nobody makes.
+        new(MigrationCapability.PauseBeforeSwitchover, sourceSide && options.CopyStorage != CopyStorage.None),
     ];
 
     /// <summary>"7.2.22" or "10.0.2 (Debian ...)": major.minor; an unreadable version counts as old.</summary>

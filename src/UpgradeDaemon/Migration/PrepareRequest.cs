@@ -16,4 +16,7 @@ public sealed record PrepareRequest(string JobId, DomainDefinition Definition, s
 
     /// <summary>The target's capabilities and parameters (MigrationTuning.Target); null: events and x-ignore-shared only.</summary>
     public MigrationSideTuning? TargetTuning { get; init; }
+
+    /// <summary>Storage copy (remote only): the disks the destination creates and exports for the source's mirrors.</summary>
+    public IReadOnlyList<CopiedDisk> CopiedDisks { get; init; } = [];
 }

@@ -29,6 +29,9 @@ public sealed record IncomingRecord
     /// <summary>Offline: no QEMU; Commit only defines the domain.</summary>
     public bool Offline { get; init; }
 
+    /// <summary>Storage copy: the images this host created for the job, deleted again unless it commits.</summary>
+    public IReadOnlyList<string> CopiedImages { get; init; } = [];
+
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

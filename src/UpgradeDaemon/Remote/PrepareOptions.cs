@@ -22,6 +22,11 @@ internal sealed record PrepareOptions
     /// <summary>Capabilities the source turns on that the receiving side must match (multifd, postcopy-ram).</summary>
     public IReadOnlyList<MigrationCapability> Capabilities { get; init; } = [];
 
+    /// <summary>Storage copy: PeerContract.PrepareKeys.CopyDisks and CopyBackings as sent (read against the definition).</summary>
+    public IReadOnlyList<string> CopyDisks { get; init; } = [];
+
+    public IReadOnlyList<string> CopyBackings { get; init; } = [];
+
     public int? MultifdChannels { get; init; }
     public MultifdCompression? MultifdCompression { get; init; }
 

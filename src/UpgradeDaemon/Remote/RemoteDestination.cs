@@ -70,6 +70,11 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
             prepareOptions[PeerContract.PrepareKeys.MultifdChannels] = VariantValue.UInt32((uint)channels);
         if (tuning.Parameters.MultifdCompression is { } compression)
             prepareOptions[PeerContract.PrepareKeys.MultifdCompression] = VariantValue.String(Interop.Qmp.QapiEnum.ToQapiString(compression));
+        if (request.CopiedDisks.Count > 0)
+        {
+            prepareOptions[PeerContract.PrepareKeys.CopyDisks] = VariantValue.Array(StorageCopyPlan.DiskEntries(request.CopiedDisks));
+            prepareOptions[PeerContract.PrepareKeys.CopyBackings] = VariantValue.Array(StorageCopyPlan.BackingEntries(request.CopiedDisks));
+        }
         if (Security == StreamSecurity.Psk)
         {
             // Made here, sent only through the ssh channel, written 0600 on both sides, gone with the instances' runtime dirs.
@@ -88,6 +93,7 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
                 Strings(prepared, PeerContract.PreparedKeys.TargetCapabilities),
                 Strings(prepared, PeerContract.PreparedKeys.TargetParameters).Select(p => p.Split('=', 2))
                     .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal)),
+            NbdPort = prepared.TryGetValue(PeerContract.PreparedKeys.NbdPort, out var nbd) && nbd.Type == VariantValueType.UInt32 ? (int)nbd.GetUInt32() : 0,
         };
     }
 

@@ -70,6 +70,17 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         {
             throw new PeerRefusedException($"host {HostName}: the definition is not valid here: {e.Message}");
         }
+        IReadOnlyList<CopiedDisk> copied;
+        try
+        {
+            copied = StorageCopyPlan.Parse(request.CopyDisks, request.CopyBackings, definition.Disks.Count);
+        }
+        catch (ArgumentException e)
+        {
+            throw new PeerRefusedException($"host {HostName}: {e.Message}");
+        }
+        if (copied.Count > 0 && request.Offline)
+            throw new PeerRefusedException($"host {HostName}: storage copy needs a live migration");
         // One Prepare at a time: two sources sending the same guest must not both pass the checks below.
         await _prepareGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -77,7 +88,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             if (journal.Find(jobId) is not null)
                 throw new PeerRefusedException($"host {HostName}: job {jobId} was already prepared here");
             var binary = definition.Qemu is { } q && File.Exists(q) ? q : options.QemuBinary;
-            await PreflightAsync(definition, binary, request, cancellationToken).ConfigureAwait(false);
+            await PreflightAsync(definition, binary, request, copied, cancellationToken).ConfigureAwait(false);
             if (request.CheckOnly)
                 return new PrepareResult("", 0, "", "", 0);
             definition = definition with { Qemu = binary == options.QemuBinary ? null : binary };
@@ -93,6 +104,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 Resume = request.Resume,
                 Offline = request.Offline,
                 StartedAt = time.GetUtcNow(),
+                // Named before they exist (pre-flight found none there): a crash while they are made still deletes them.
+                CopiedImages = copied.Select(c => definition.Disks[c.Index].Path).ToList(),
             };
             // Journaled before the target exists: a crash right after the spawn still finds a record naming it.
             journal.Write(record);
@@ -105,13 +118,22 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             try
             {
                 launcher.CreateSharedMemoryFile(definition);
+                if (copied.Count > 0)
+                    await IncomingStorage.CreateImagesAsync(Snapshots.QemuImg.For(binary), definition, copied, cancellationToken).ConfigureAwait(false);
+                var nbdPort = 0;
                 var prepared = await dst.PrepareAsync(new PrepareRequest(jobId, definition, binary, IgnoreShared: false)
                 {
                     ListenAddress = "0.0.0.0",
                     StartPaused = true,
                     TargetTuning = request.TargetTuning,
-                    ConfigureTarget = (target, token) => SecureTargetStreamAsync(target, request, token),
+                    ConfigureTarget = async (target, token) =>
+                    {
+                        await SecureTargetStreamAsync(target, request, token).ConfigureAwait(false);
+                        if (copied.Count > 0)
+                            nbdPort = await IncomingStorage.ExportAsync(target, "0.0.0.0", copied, request.Security, token).ConfigureAwait(false);
+                    },
                 }, cancellationToken).ConfigureAwait(false);
+                prepared = prepared with { NbdPort = nbdPort };
                 journal.Write(record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid });
                 LogPrepared(jobId, definition.Name, caller, prepared.Pid, prepared.Port);
                 return prepared;
@@ -120,6 +142,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             {
                 TryJournal(record with { State = IncomingState.Aborted });
                 DeleteSharedMemoryFileUnlessUsed(definition);
+                IncomingStorage.DeleteImages(record.CopiedImages);
                 throw;
             }
         }
@@ -188,7 +211,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         }
     }
 
-    private async Task PreflightAsync(DomainDefinition definition, string binary, PrepareOptions request, CancellationToken cancellationToken)
+    private async Task PreflightAsync(DomainDefinition definition, string binary, PrepareOptions request, IReadOnlyList<CopiedDisk> copied,
+        CancellationToken cancellationToken)
     {
         var host = HostName;
         if (maintenance.IsOn)
@@ -216,9 +240,11 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         var available = ProcFs.MemAvailableBytes();
         if (needed > available)
             throw new PeerRefusedException($"host {host}: {definition.MemoryMiB} MiB of guest RAM needs {needed >> 20} MiB free; {available >> 20} MiB available");
+        if (IncomingStorage.Check(definition, copied).FirstOrDefault() is { } notCopyable)
+            throw new PeerRefusedException($"host {host}: {notCopyable}");
         for (var i = 0; i < definition.Disks.Count; i++)
         {
-            if (!File.Exists(definition.Disks[i].Path))
+            if (copied.All(c => c.Index != i) && !File.Exists(definition.Disks[i].Path))
                 throw new PeerRefusedException($"host {host}: disks[{i}] {definition.Disks[i].Path} is not here (disks must be on shared storage)");
         }
         foreach (var (field, path) in new[] { ("kernel", definition.Kernel), ("initrd", definition.Initrd) })
@@ -286,6 +312,9 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             {
                 // In postcopy the commit comes while the target still loads the device state (inmigrate): cont waits for it.
                 await WaitUntilLoadedAsync(target).ConfigureAwait(false);
+                // Storage copy: the exports go before the guest writes here (the source dropped its clients at the switch).
+                if (record.CopiedImages.Count > 0)
+                    await IncomingStorage.UnexportAsync(target).ConfigureAwait(false);
                 await target.Monitor.ContAsync().ConfigureAwait(false);
                 if (definition.Nics.Any(n => n.UsesTap))
                     await AnnounceAsync(target).ConfigureAwait(false);
@@ -369,6 +398,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         journal.Write(record with { State = IncomingState.Aborted });
         await dst.AbortAsync(jobId).ConfigureAwait(false);
         DeleteSharedMemoryFileUnlessUsed(DefinitionParser.Parse(record.Definition));
+        // After the target is gone: it held them open.
+        IncomingStorage.DeleteImages(record.CopiedImages);
         LogAborted(jobId, record.Domain);
     }
 
@@ -421,6 +452,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                     TryJournal(record with { State = IncomingState.Aborted });
                     await dst.DiscardAsync(target).ConfigureAwait(false);
                     DeleteSharedMemoryFileUnlessUsed(target.Definition);
+                    IncomingStorage.DeleteImages(record.CopiedImages);
                     LogDroppedAfterRestart(record.JobId, record.Domain, target.Pid);
                     dropped++;
                     break;
@@ -434,6 +466,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         foreach (var orphan in journal.ReadAll((_, _) => { }).Where(r => r.State == IncomingState.Prepared && !targets.Contains(r.JobId)))
         {
             TryJournal(orphan with { State = IncomingState.Aborted });
+            IncomingStorage.DeleteImages(orphan.CopiedImages);
             if (!orphan.Offline)
                 DeleteSharedMemoryFileUnlessUsed(DefinitionParser.Parse(orphan.Definition));
         }
@@ -545,6 +578,12 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 case (PeerContract.PrepareKeys.MultifdCompression, string compression)
                     when QapiEnum.Parse<MultifdCompression>(compression) is var c && c != MultifdCompression.Unknown:
                     options = options with { MultifdCompression = c };
+                    break;
+                case (PeerContract.PrepareKeys.CopyDisks, string[] entries):
+                    options = options with { CopyDisks = entries };
+                    break;
+                case (PeerContract.PrepareKeys.CopyBackings, string[] entries):
+                    options = options with { CopyBackings = entries };
                     break;
                 case (PeerContract.PrepareKeys.Capabilities, string[] names):
                     var capabilities = new List<MigrationCapability>();

@@ -38,7 +38,13 @@ public static class ImageInfoParser
                         DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100)));
                 }
             }
-            return new ImageInfo(Text(root, "filename", "image"), Text(root, "format", "image"), snapshots);
+            return new ImageInfo(Text(root, "filename", "image"), Text(root, "format", "image"), snapshots)
+            {
+                VirtualSize = root.TryGetProperty("virtual-size", out _) ? Number(root, "virtual-size", "image") : 0,
+                ActualSize = root.TryGetProperty("actual-size", out _) ? Number(root, "actual-size", "image") : 0,
+                BackingFilename = root.TryGetProperty("backing-filename", out _) ? Text(root, "backing-filename", "image") : null,
+                BackingFormat = root.TryGetProperty("backing-filename-format", out _) ? Text(root, "backing-filename-format", "image") : null,
+            };
         }
     }
 

@@ -35,6 +35,21 @@ internal static class QemuImg
     public static Task SnapshotAsync(string qemuImg, char operation, string name, string image, CancellationToken cancellationToken) =>
         RunAsync(qemuImg, ["snapshot", "-" + operation, name, image], cancellationToken);
 
+    /// <summary>
+    /// <c>qemu-img create -f FORMAT PATH SIZE</c>, or over <paramref name="backing"/> (an overlay: size and content from it).
+    /// Refuses to touch an existing file: an image is never overwritten.
+    /// </summary>
+    public static Task CreateAsync(string qemuImg, string path, string format, long virtualSize, (string Path, string Format)? backing,
+        CancellationToken cancellationToken)
+    {
+        if (File.Exists(path))
+            throw new SnapshotException($"{path} exists: an image is never overwritten");
+        string[] arguments = backing is { } b
+            ? ["create", "-q", "-f", format, "-b", b.Path, "-F", b.Format, path, virtualSize.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            : ["create", "-q", "-f", format, path, virtualSize.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        return RunAsync(qemuImg, arguments, cancellationToken);
+    }
+
     private static async Task<string> RunAsync(string qemuImg, string[] arguments, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(qemuImg)

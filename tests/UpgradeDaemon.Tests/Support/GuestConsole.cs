@@ -36,6 +36,28 @@ internal sealed class GuestConsole(string logPath)
 
     public Tick? LastTick() => Ticks().LastOrDefault();
 
+    /// <summary>The disk writer's reports (<c>lm.disk=DEV</c>): every write up to the counter is on the disk.</summary>
+    public IReadOnlyList<long> DiskWrites() => Lines()
+        .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        .Where(p => p.Length == 3 && p[0] == "LMDISK" && p[2].Length == 8)
+        .Select(p => long.TryParse(p[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1)
+        .Where(n => n > 0).ToList();
+
+    /// <summary>Waits until the disk writer reported a write beyond <paramref name="afterCounter"/> plus <paramref name="more"/>.</summary>
+    public async Task<long> WaitForDiskWritesAsync(long afterCounter, int more, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var last = DiskWrites().LastOrDefault();
+            if (last >= afterCounter + more)
+                return last;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"guest reported no disk write past {afterCounter + more} within {timeout.TotalSeconds} s (last: {last}); console tail: {string.Join(" | ", Lines().TakeLast(5))}");
+            await Task.Delay(50);
+        }
+    }
+
     public int PatternPasses() => Lines().Count(l => l.StartsWith("LMPATTERN OK", StringComparison.Ordinal));
 
     public IReadOnlyList<string> Corruptions() => Lines().Where(l => l.Contains("LMPATTERN CORRUPT", StringComparison.Ordinal)).ToList();

@@ -15,6 +15,17 @@ public static class QemuEvents
 
     public const string Resume = "RESUME";
 
+    /// <summary>qapi/job.json JOB_STATUS_CHANGE: <c>{"id": str, "status": JobStatus}</c>, for every block job.</summary>
+    public const string JobStatusChange = "JOB_STATUS_CHANGE";
+
+    /// <summary>The job id of a JOB_STATUS_CHANGE event.</summary>
+    public static string? JobIdOf(QmpEvent jobEvent) =>
+        jobEvent.Data.TryGetProperty("id", out JsonElement id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+
+    /// <summary>The status of a JOB_STATUS_CHANGE event ("ready", "concluded", ...).</summary>
+    public static string? JobStatusOf(QmpEvent jobEvent) =>
+        jobEvent.Data.TryGetProperty("status", out JsonElement status) && status.ValueKind == JsonValueKind.String ? status.GetString() : null;
+
     /// <summary>The status of a MIGRATION event; Unknown when absent or new.</summary>
     public static MigrationStatus MigrationStatusOf(QmpEvent migrationEvent) =>
         migrationEvent.Data.TryGetProperty("status", out JsonElement status) && status.ValueKind == JsonValueKind.String

@@ -34,10 +34,12 @@ internal sealed class TestHost : IAsyncDisposable
     public string SshUri => $"ssh://{SshDestination}";
 
     /// <param name="configOverrides">JSON merged into the daemon's default test config.</param>
+    /// <param name="launcher">Runs between the namespace's <c>ip netns exec</c> and the daemon; null for nothing.</param>
     public static async Task<TestHost> StartAsync(ITestOutputHelper output, NetworkHost network, string directory, string authorizedKeysFile,
-        string configOverrides)
+        string configOverrides, IReadOnlyList<string>? launcher = null)
     {
-        var daemon = new DaemonProcess(new PrefixedTestOutput(output, $"host {network.Label}: "), configOverrides: configOverrides, launcher: network.Exec);
+        var daemon = new DaemonProcess(new PrefixedTestOutput(output, $"host {network.Label}: "), configOverrides: configOverrides,
+            launcher: [.. network.Exec, .. launcher ?? []]);
         var host = new TestHost(network, daemon);
         try
         {

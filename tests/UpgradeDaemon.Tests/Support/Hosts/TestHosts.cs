@@ -38,7 +38,10 @@ internal sealed class TestHosts : IAsyncDisposable
     /// <param name="count">Hosts to make, labelled a, b, c, ...</param>
     /// <param name="configOverrides">Per host label, JSON merged into that daemon's config after the fixture's own
     /// <c>remote</c> defaults, e.g. <c>{"remote": {"tcpPort": 16510, "allowInsecureTcp": true}}</c>; null for none.</param>
-    public static async Task<TestHosts> StartAsync(ITestOutputHelper output, int count = 2, Func<string, string?>? configOverrides = null)
+    /// <param name="launchers">Per host label, a command between <c>ip netns exec NS</c> and the daemon (it must exec), e.g. a
+    /// <c>sh -c 'mount ... &amp;&amp; exec "$@"' sh</c> that gives that host its own image directory; null for none.</param>
+    public static async Task<TestHosts> StartAsync(ITestOutputHelper output, int count = 2, Func<string, string?>? configOverrides = null,
+        Func<string, IReadOnlyList<string>?>? launchers = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var network = await TestNetwork.CreateAsync();
@@ -58,7 +61,8 @@ internal sealed class TestHosts : IAsyncDisposable
                 var config = new JsonObject { ["remote"] = new JsonObject { ["sshCommand"] = hosts.Ssh.Command, ["sshBridgeCommand"] = SshBridgeCommand } };
                 if (configOverrides?.Invoke(h.Label) is { } extra)
                     DaemonProcess.MergeJson(config, JsonNode.Parse(extra)!.AsObject());
-                var host = await TestHost.StartAsync(output, h, Path.Combine(network.Directory, h.Label), authorizedKeys, config.ToJsonString());
+                var host = await TestHost.StartAsync(output, h, Path.Combine(network.Directory, h.Label), authorizedKeys, config.ToJsonString(),
+                    launchers?.Invoke(h.Label));
                 hosts.Ssh.TrustHost(h.Address, host.Ssh.HostPublicKey);
                 return host;
             }).ToList();
