@@ -24,6 +24,24 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
 print(passed, failed, skipped)
 PY
 )
+# CI keeps only the end of this script's output: the failures' details are printed again last (see below).
+python3 - "$results" > "$results/failures.txt" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    for r in ET.parse(f).getroot().findall(".//{*}UnitTestResult"):
+        if r.get("outcome") not in ("Failed", "Error", "Timeout"):
+            continue
+        print(f"FAILED {r.get('testName')} ({r.get('duration')})")
+        text = lambda tag: "".join(e.text or "" for e in r.findall(".//{*}" + tag))
+        # The message's start and the output's end (what happened last) say the most.
+        for tag, keep, last in (("Message", 30, False), ("StackTrace", 12, False), ("StdOut", 60, True)):
+            lines = text(tag).splitlines()
+            if lines:
+                shown = lines[-keep:] if last else lines[:keep]
+                print(f"  --- {tag} ({len(lines)} lines, {'last' if last else 'first'} {len(shown)}):")
+                for line in shown:
+                    print("  " + line[:400])
+PY
 echo "xunit: $passed passed, $failed failed, $skipped skipped"
 
 if [ -f tests/packaging/run.sh ] && [ "${LOCALMIGRATE_SKIP_PACKAGING:-}" != 1 ]; then
@@ -37,5 +55,6 @@ if [ -f tests/packaging/run.sh ] && [ "${LOCALMIGRATE_SKIP_PACKAGING:-}" != 1 ];
     fi
 fi
 
+cat "$results/failures.txt"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
