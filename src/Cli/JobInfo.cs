@@ -28,6 +28,9 @@ internal sealed record JobInfo(
     /// <summary>The id of the job that retries this one's move on another host (evacuate); "" when none.</summary>
     public string RetriedBy { get; init; } = "";
 
+    /// <summary>"live" or "paused" (the guest was stopped for the whole copy).</summary>
+    public string Transfer { get; init; } = "";
+
     /// <summary>The failed attempts this job retries, oldest first (filled in by <see cref="JobWatcher"/>).</summary>
     public IReadOnlyList<JobInfo> EarlierAttempts { get; init; } = [];
 
@@ -52,6 +55,7 @@ internal sealed record JobInfo(
             SourceCapabilities = read.Strings(JobContract.SourceCapabilities), SourceParameters = read.StringMap(JobContract.SourceParameters),
             TargetCapabilities = read.Strings(JobContract.TargetCapabilities), TargetParameters = read.StringMap(JobContract.TargetParameters),
             Destination = read.String(JobContract.Destination), RetriedBy = read.String(JobContract.RetriedBy),
+            Transfer = read.String(JobContract.Transfer),
         };
     }
 
@@ -68,6 +72,7 @@ internal sealed record JobInfo(
         ["source"] = Side(SourceCapabilities, SourceParameters),
         ["target"] = Side(TargetCapabilities, TargetParameters),
         ["destination"] = Destination.Length == 0 ? null : Destination,
+        ["transfer"] = Transfer.Length == 0 ? null : Transfer,
         ["earlierAttempts"] = Output.Array(EarlierAttempts, a => new JsonObject
         {
             ["job"] = a.Id, ["destination"] = a.Destination.Length == 0 ? null : a.Destination, ["state"] = a.State, ["phase"] = a.Phase,

@@ -111,6 +111,16 @@ public static class BusContract
         public static IReadOnlyList<string> All => [Local, Upgrade, Remote];
     }
 
+    /// <summary>Values of Job.Transfer.</summary>
+    public static class Transfers
+    {
+        /// <summary>The guest ran during the copy (pre-copy, QEMU's live migration).</summary>
+        public const string Live = "live";
+
+        /// <summary>The guest was paused for the whole copy (option pauseGuest, or QEMU before 9.0 under TCG).</summary>
+        public const string Paused = "paused";
+    }
+
     /// <summary>Values of Job.ConvergeAction.</summary>
     public static class ConvergeActions
     {
@@ -187,6 +197,10 @@ public static class BusContract
 
         /// <summary>"cancel" (default), "postcopy" or "pause", type s.</summary>
         public const string ConvergePolicy = "convergePolicy";
+
+        /// <summary>Type b: true keeps the guest paused for the whole transfer (non-live), false copies it live even where that
+        /// is unsafe (QEMU before 9.0 under TCG). Default: paused only there.</summary>
+        public const string PauseGuest = "pauseGuest";
 
         /// <summary>Remote only, type s: "none" (default: disks on shared storage), "all" (every disk not shared or
         /// read-only is copied), "inc" (only the top layer: the backing files are on the destination). Salt: copy_storage.</summary>

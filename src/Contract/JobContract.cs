@@ -70,9 +70,12 @@ public static class JobContract
     /// (evacuate); "" when none. Set before State shows the failure.</summary>
     public static readonly BusProperty RetriedBy = new(Name, "RetriedBy", "s", PropertyEmits.Value);
 
+    /// <summary>One of <see cref="BusContract.Transfers"/>: whether the guest ran while its RAM was copied.</summary>
+    public static readonly BusProperty Transfer = new(Name, "Transfer", "s", PropertyEmits.Value);
+
     public static readonly BusInterfaceContract Interface = new(Name,
         [Cancel],
         [Id, Domain, Kind, Phase, State, Progress, DataTotal, DataRemaining, DowntimeMs, TotalMs, TransferredBytes, SourcePid, TargetPid,
             SourceVersion, TargetVersion, Error, StartedAt, DataTransferred, TransferRate, DirtyRate, Passes, ExpectedDowntimeMs,
-            CpuThrottlePercent, ConvergeAction, SourceCapabilities, SourceParameters, TargetCapabilities, TargetParameters, Destination, RetriedBy]);
+            CpuThrottlePercent, ConvergeAction, SourceCapabilities, SourceParameters, TargetCapabilities, TargetParameters, Destination, RetriedBy, Transfer]);
 }

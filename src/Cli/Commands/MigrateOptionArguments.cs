@@ -33,6 +33,7 @@ internal sealed class MigrateOptionArguments
     public Option<string?> ConvergePolicy { get; } = new("--converge-policy") { Description = "when it does not converge: cancel (default; the source runs on), postcopy (needs --postcopy) or pause (QEMU stops the guest to copy the rest)" };
     public Option<uint?> ConvergePasses { get; } = new("--converge-passes") { Description = "passes in a row with the expected downtime above the limit before the policy acts (default 30)" };
     public Option<uint?> ConvergeTimeout { get; } = new("--converge-timeout") { Description = "seconds after which a migration still running counts as not converging" };
+    public Option<bool?> PauseGuest { get; } = new("--pause-guest") { Description = "true: keep the guest paused for the whole copy (virsh migrate without --live); false: copy live even on QEMU before 9.0 under TCG, which can lose guest writes (default: paused only there)" };
     public Option<bool> Json { get; } = new("--json") { Description = "one JSON document on stdout" };
 
     public void AddTo(Command command)
@@ -41,7 +42,7 @@ internal sealed class MigrateOptionArguments
                  {
                      TargetBinary, MaxBandwidth, MaxBandwidthMiB, DowntimeLimit, Timeout, ParallelConnections, Compressed, CompMethods, CompMtAlgorithm,
                      CompMtLevel, CompMtThreads, CompXbzrleCache, Postcopy, PostcopyBandwidth, AutoConverge, Offline, NoPersistent, KeepSource,
-                     CopyStorage, ConvergePolicy, ConvergePasses, ConvergeTimeout, Json,
+                     CopyStorage, ConvergePolicy, ConvergePasses, ConvergeTimeout, PauseGuest, Json,
                  })
             command.Options.Add(option);
     }
@@ -94,6 +95,8 @@ internal sealed class MigrateOptionArguments
             options[Key.ConvergePasses] = VariantValue.UInt32(passes);
         if (parsed.GetValue(ConvergeTimeout) is { } convergeTimeout)
             options[Key.ConvergeTimeoutSeconds] = VariantValue.UInt32(convergeTimeout);
+        if (parsed.GetValue(PauseGuest) is { } pauseGuest)
+            options[Key.PauseGuest] = VariantValue.Bool(pauseGuest);
         return options;
     }
 }

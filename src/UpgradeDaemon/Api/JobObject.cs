@@ -39,6 +39,7 @@ internal static class JobObject
             .Get(JobContract.TargetParameters, Cached(() => job.TargetSettings, Parameters))
             .Get(JobContract.Destination, () => VariantValue.String(job.Destination?.Text ?? ""))
             .Get(JobContract.RetriedBy, () => VariantValue.String(job.RetriedBy ?? ""))
+            .Get(JobContract.Transfer, () => VariantValue.String(job.GuestPausedForTransfer ? BusContract.Transfers.Paused : BusContract.Transfers.Live))
             .On(JobContract.Cancel, async call =>
             {
                 await policy.RequireMutateAsync(call).ConfigureAwait(false);

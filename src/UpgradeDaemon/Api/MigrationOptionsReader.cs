@@ -69,6 +69,7 @@ internal static class MigrationOptionsReader
                 Key.ConvergePolicies.Pause => MigrationConvergePolicy.Pause,
                 _ => null,
             }, "\"cancel\", \"postcopy\" or \"pause\", type s", (o, v) => o with { ConvergePolicy = (MigrationConvergePolicy)v }),
+        Same(Key.PauseGuest, v => v as bool?, "type b", (o, v) => o with { PauseGuest = (bool)v }),
         Same(Key.ConvergePasses, v => Integer(v, 1, 100_000), "passes 1 to 100000, type u",
             (o, v) => o with { ConvergePasses = (int)(long)v }),
         Same(Key.ConvergeTimeoutSeconds, v => Integer(v, 1, 86_400), "seconds 1 to 86400, type u",
@@ -147,6 +148,9 @@ internal static class MigrationOptionsReader
         // before every dirty block could be sent, and a failure then would leave no consistent disk anywhere.
         if (o.CopyStorage != CopyStorage.None && o.Postcopy == true)
             yield return $"option {Name(Key.CopyStorage)} with {Key.Postcopy}: the disks switch at the end of the RAM copy, which postcopy skips; choose one";
+        if (o.PauseGuest == true && o.AsksForLiveCopy)
+            yield return $"option {Key.PauseGuest} true with {LiveOnlyOptions(o)}: those act while the guest runs during the copy, and a paused guest " +
+                         "dirties nothing; choose one";
         if (o.IgnoreShared == true && o.Postcopy == true)
             yield return $"option {Key.IgnoreShared} with {Key.Postcopy}: shared RAM is not copied, there is nothing for postcopy to fetch";
         if (!remote)
@@ -155,6 +159,15 @@ internal static class MigrationOptionsReader
                 yield return $"option {Name(key)}: only for a migration to another host (--to); a local migration keeps the one definition";
         }
     }
+
+    private static string LiveOnlyOptions(MigrationOptions o) => string.Join(", ", new[]
+    {
+        o.Postcopy == true ? Key.Postcopy : null,
+        o.AutoConverge == true ? Key.AutoConverge : null,
+        o.UsesXbzrle ? $"{Key.CompMethods} xbzrle" : null,
+        o.ConvergePolicy != MigrationConvergePolicy.Cancel ? Key.ConvergePolicy : null,
+        o.ConvergeTimeout is not null ? Key.ConvergeTimeoutSeconds : null,
+    }.OfType<string>());
 
     private static object? ReadOne(IReadOnlyDictionary<string, object> values, string key, Func<object, object?> parse, string expected, List<string> errors)
     {

@@ -13,7 +13,9 @@ public interface IMigrationDestination
     Task WhenTargetExits(string jobId);
 
     /// <summary>Finish: wait until the guest has arrived and runs on the target.</summary>
-    Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken);
+    /// <param name="resume">Start the guest on the target: one paused for the transfer arrives paused (QEMU's migrated run
+    /// state) and would not start by itself. A remote destination resumes at Commit instead, as it always does.</param>
+    Task<FinishResult> FinishAsync(string jobId, bool resume, CancellationToken cancellationToken);
 
     /// <summary>
     /// Confirm's first step: whether the target still runs the guest (query-status), asked before the source may go.

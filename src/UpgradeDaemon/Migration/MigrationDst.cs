@@ -66,7 +66,7 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     public Task WhenTargetExits(string jobId) =>
         Find(jobId).Target.Exit?.Exited ?? Task.Delay(Timeout.Infinite, CancellationToken.None);
 
-    public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<FinishResult> FinishAsync(string jobId, bool resume, CancellationToken cancellationToken)
     {
         var incoming = Find(jobId);
         var target = incoming.Target;
@@ -91,6 +91,8 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
         if (status != MigrationStatus.Completed)
             throw new MigrationException(MigrationPhase.Finish,
                 $"target QEMU (pid {target.Pid}) reports incoming migration {status.ToString().ToLowerInvariant()}: {QemuLog.Tail(target.Paths.QemuLog)}");
+        if (resume)
+            await target.Monitor.ContAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
         var runState = await target.Monitor.QueryStatusAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
         return new FinishResult(target.Pid, target.QemuVersion, runState);
     }

@@ -161,6 +161,16 @@ public sealed class MigrationJob
             PostcopyStarted = started;
     }
 
+    /// <summary>The guest was stopped before the copy began (a non-live transfer): its downtime is the whole transfer.</summary>
+    public bool GuestPausedForTransfer { get; private set; }
+
+    internal void MarkGuestPausedForTransfer()
+    {
+        lock (_gate)
+            GuestPausedForTransfer = true;
+        Raise("Transfer");
+    }
+
     internal void SetConvergeAction(string action)
     {
         lock (_gate)

@@ -50,6 +50,17 @@ public sealed record MigrationOptions
     /// <summary>Bytes per second once in postcopy (max-postcopy-bandwidth); default unlimited.</summary>
     public long? PostcopyBandwidth { get; init; }
 
+    /// <summary>
+    /// The guest stays paused for the whole transfer (a non-live migration, what <c>virsh migrate</c> does without --live):
+    /// one pass, nothing dirtied, downtime as long as the copy. Null: paused only where a live copy would lose guest
+    /// writes (<see cref="MigrationTuning.LiveCopyHazard"/>), live otherwise.
+    /// </summary>
+    public bool? PauseGuest { get; init; }
+
+    /// <summary>Options that only mean something while the guest runs during the copy: asking for one asks for a live migration.</summary>
+    public bool AsksForLiveCopy => Postcopy == true || AutoConverge == true || UsesXbzrle || ConvergePolicy != MigrationConvergePolicy.Cancel
+                                   || ConvergeTimeout is not null;
+
     /// <summary>auto-converge: QEMU throttles the guest's vCPUs when it dirties faster than it can be sent.</summary>
     public bool? AutoConverge { get; init; }
 

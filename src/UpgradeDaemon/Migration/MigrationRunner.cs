@@ -118,7 +118,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
             var finish = committedEarly
                 ? new FinishResult(prepared.Pid, prepared.QemuVersion, RunState.Running)
-                : await dst.FinishAsync(job.Id, CancellationToken.None).ConfigureAwait(false);
+                : await dst.FinishAsync(job.Id, resume: job.GuestPausedForTransfer && begin.SourceWasRunning, CancellationToken.None).ConfigureAwait(false);
             var totalMs = (long)job.Elapsed.TotalMilliseconds;
             // QEMU's figures arrive a few ms after completion. A local target already runs the guest, so waiting for them
             // costs nothing; a remote one resumes only at Commit, so there they are read after it, out of the guest's pause.
@@ -321,7 +321,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
         var info = await ReadFiguresAsync(job, performed).ConfigureAwait(false);
         var stats = new MigrationStats
         {
-            DowntimeMs = info.Downtime ?? 0,
+            // QEMU counts its downtime from its own stop at completion; a guest paused for the whole transfer was down for all of it.
+            DowntimeMs = (info.Downtime ?? 0) + (job.GuestPausedForTransfer ? info.TotalTime ?? 0 : 0),
             TotalMs = totalMs,
             QemuTotalMs = info.TotalTime ?? 0,
             TransferredBytes = info.Ram?.Transferred ?? 0,

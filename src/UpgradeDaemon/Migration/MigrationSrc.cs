@@ -25,7 +25,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             if (options.IgnoreShared == true)
                 throw new MigrationException(MigrationPhase.Begin, "option ignoreShared: another host cannot map this host's RAM");
             // RAM always travels between hosts (shared RAM too: it is shared on this host only).
-            var remotePlan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared: false);
+            var remotePlan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared: false, launcher.AccelOf(definition));
             if (remotePlan.Tuning is null)
                 throw new MigrationException(MigrationPhase.Begin, string.Join("; ", remotePlan.Errors));
             var state = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -56,7 +56,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 throw new MigrationException(MigrationPhase.Begin,
                     $"a copy of {definition.MemoryMiB} MiB of private RAM needs that much free memory; {available >> 20} MiB available");
         }
-        var plan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared);
+        var plan = MigrationTuning.Plan(options, source.QemuVersion, ignoreShared, launcher.AccelOf(definition));
         if (plan.Tuning is null)
             throw new MigrationException(MigrationPhase.Begin, string.Join("; ", plan.Errors));
         var runState = await source.Monitor.QueryStatusAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -88,6 +88,15 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         var switchWait = switchEvents?.WaitForAsync(e => QemuEvents.MigrationStatusOf(e) is var s && (s == MigrationStatus.PreSwitchover || s.IsTerminal()),
             CancellationToken.None);
         Task preSwitchover = switchWait ?? never;
+        if (tuning.TransferNote is { } note)
+            LogTransferNote(job.Id, job.DomainName, note);
+        if (tuning.PausesGuest && begin.SourceWasRunning)
+        {
+            // Stopped before migrate: QEMU's first sync then sees every page, and no vCPU writes one behind it. A rollback or
+            // recovery resumes the source because the journal says it was running (as after QEMU's own stop at completion).
+            await monitor.StopAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            job.MarkGuestPausedForTransfer();
+        }
         await monitor.MigrateAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogPerforming(job.Id, job.DomainName, uri);
 
@@ -410,6 +419,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: source (pid {Pid}) resumed after rollback from state {RunState}")]
     private partial void LogResumed(string domainName, int pid, RunState runState);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName}: {Note}")]
+    private partial void LogTransferNote(string jobId, string domainName, string note);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Domain {DomainName}: cannot resume source (pid {Pid}): {Reason}")]
     private partial void LogRecoverFailed(string domainName, int pid, string reason);

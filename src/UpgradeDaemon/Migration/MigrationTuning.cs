@@ -14,6 +14,29 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
     /// <summary>The first QEMU that applies a multifd compression level set by migrate-set-parameters (DESIGN.md 6).</summary>
     public static readonly Version LevelSettableFrom = new(9, 0);
 
+    /// <summary>
+    /// The first QEMU whose TCG keeps its dirty-page tracking coherent during a migration. Before it (upstream commit
+    /// 03bfc2188f, "physmem: Fix migration dirty bitmap coherency with TCG memory access", QEMU 9.0; not in Debian's
+    /// 7.2.22), the bitmap sync clears dirty bits without resetting the vCPUs' TLB entries, so a guest store through an
+    /// entry made writable earlier sets no bit and the page is never sent again: the destination resumes with stale RAM.
+    /// Seen here as guest kernel panics right after a remote move. KVM tracks dirty pages itself and is not affected.
+    /// </summary>
+    public static readonly Version TcgDirtyTrackingFixedIn = new(9, 0);
+
+    /// <summary>The guest stays stopped from before <c>migrate</c> until the target resumes it: one pass, nothing dirtied.</summary>
+    public bool PausesGuest { get; init; }
+
+    /// <summary>Why the guest is paused for the transfer, or why a live copy goes ahead despite the hazard; null when neither.</summary>
+    public string? TransferNote { get; init; }
+
+    /// <summary>Why a live copy of this guest's RAM would lose guest writes; null when it is safe.</summary>
+    /// <param name="accel">The accelerator the source QEMU runs with ("kvm" or "tcg").</param>
+    public static string? LiveCopyHazard(string accel, string sourceVersion, bool ignoreShared) =>
+        !ignoreShared && accel == "tcg" && ParseVersion(sourceVersion) < TcgDirtyTrackingFixedIn
+            ? $"QEMU {sourceVersion} under TCG loses guest writes made during a live copy of RAM (fixed in QEMU {TcgDirtyTrackingFixedIn}, " +
+              "upstream commit 03bfc2188f)"
+            : null;
+
     /// <summary>The capabilities the daemon manages; each is sent on or off, because a QEMU keeps them from an earlier migration.</summary>
     public static IReadOnlyList<MigrationCapability> Managed { get; } =
     [
@@ -24,7 +47,9 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
     /// <param name="sourceVersion">QEMU version of the running source, e.g. "7.2.22". The target's does not change the plan: the
     /// receiving side of every setting here behaves the same from 7.2 to 10.0 (measured 7.2 -> 10.0 in DESIGN.md 6).</param>
     /// <returns>The tuning, or every reason it cannot be done on this source.</returns>
-    public static MigrationTuningPlan Plan(MigrationOptions options, string sourceVersion, bool ignoreShared)
+    /// <param name="accel">The source QEMU's accelerator: with TCG before QEMU 9.0 the guest is paused for a copied transfer
+    /// unless the options ask for a live one (<see cref="LiveCopyHazard"/>).</param>
+    public static MigrationTuningPlan Plan(MigrationOptions options, string sourceVersion, bool ignoreShared, string accel = "kvm")
     {
         var errors = new List<string>();
         var multifd = options.UsesMultifd;
@@ -61,9 +86,18 @@ public sealed record MigrationTuning(MigrationSideTuning Source, MigrationSideTu
             MultifdChannels = multifd ? options.MultifdChannels : null,
             MultifdCompression = compression,
         };
+        var hazard = LiveCopyHazard(accel, sourceVersion, ignoreShared);
+        // An explicit pauseGuest wins; a live-only option (postcopy, auto-converge, a converge policy) asks for a live copy.
+        var pauses = options.PauseGuest ?? (hazard is not null && !options.AsksForLiveCopy);
         return new MigrationTuningPlan(new MigrationTuning(
             new MigrationSideTuning(Capabilities(options, ignoreShared, sourceSide: true), source),
-            new MigrationSideTuning(Capabilities(options, ignoreShared, sourceSide: false), target)), []);
+            new MigrationSideTuning(Capabilities(options, ignoreShared, sourceSide: false), target))
+        {
+            PausesGuest = pauses,
+            TransferNote = hazard is null ? null
+                : pauses ? $"the guest stays paused for the transfer: {hazard}"
+                : $"copied live as asked, at a risk: {hazard}",
+        }, []);
     }
 
     /// <summary>A target prepared without a plan (a request from an older peer): the capabilities every migration needs.</summary>

@@ -125,7 +125,8 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
     /// </summary>
     public Task WhenTargetExits(string jobId) => _session.Disconnected;
 
-    public async Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken)
+    /// <param name="resume">Ignored: the destination resumes the guest at Commit when the source ran it (Prepare's resume).</param>
+    public async Task<FinishResult> FinishAsync(string jobId, bool resume, CancellationToken cancellationToken)
     {
         var (pid, version) = await Call(p => p.FinishAsync(jobId)).ConfigureAwait(false);
         return new FinishResult((int)pid, version, RunState.Paused);

@@ -263,7 +263,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         var record = Require(jobId, IncomingState.Prepared);
         if (record.Offline)
             return new FinishResult(0, "", RunState.Shutdown);
-        var result = await dst.FinishAsync(jobId, cancellationToken).ConfigureAwait(false);
+        // The target waits paused (-S) until Commit resumes it.
+        var result = await dst.FinishAsync(jobId, resume: false, cancellationToken).ConfigureAwait(false);
         Touch(jobId);
         return result;
     }

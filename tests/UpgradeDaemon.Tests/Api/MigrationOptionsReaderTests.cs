@@ -37,6 +37,22 @@ public sealed class MigrationOptionsReaderTests
         Assert.DoesNotContain("System.", e.Message);
     }
 
+    [Fact]
+    public void Read_PauseGuest_TypedAndRefusedBesideOptionsThatActOnARunningGuest()
+    {
+        Assert.True(MigrationOptionsReader.Read(new Dictionary<string, object> { ["pauseGuest"] = true }).PauseGuest);
+        Assert.False(MigrationOptionsReader.Read(new Dictionary<string, object> { ["pauseGuest"] = false, ["postcopy"] = true }).PauseGuest);
+        Assert.Null(MigrationOptionsReader.Read(new Dictionary<string, object>()).PauseGuest);
+
+        var e = Assert.Throws<ArgumentException>(() => MigrationOptionsReader.Read(new Dictionary<string, object>
+        {
+            ["pauseGuest"] = true, ["postcopy"] = true, ["autoConverge"] = true, ["convergePolicy"] = "pause",
+        }));
+        Assert.Contains("option pauseGuest true with postcopy, autoConverge, convergePolicy: those act while the guest runs during the copy", e.Message);
+        var typed = Assert.Throws<ArgumentException>(() => MigrationOptionsReader.Read(new Dictionary<string, object> { ["pauseGuest"] = "yes" }));
+        Assert.Contains("option pauseGuest: bad value 'yes' (type s), expected type b", typed.Message);
+    }
+
     [Theory]
     [InlineData("vm1", "vm1")]
     [InlineData("web-1.prod", "web_2d1_2eprod")]

@@ -100,6 +100,10 @@ public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal((1000L << 20).ToString(), job.GetProperty("source").GetProperty("parameters").GetProperty("max-bandwidth").GetString());
             var domain = job.GetProperty("domain").GetString()!;
             went[domain] = job.GetProperty("destination").GetString()!;
+            // QEMU 7.2 under TCG loses guest writes in a live copy (a guest here once panicked right after its move): the
+            // daemon keeps such a guest paused for the copy; with KVM or QEMU >= 9.0 the copy is live.
+            var hazard = UpgradeDaemon.Migration.MigrationTuning.LiveCopyHazard(TestGuest.Accel, job.GetProperty("sourceVersion").GetString()!, false);
+            Assert.Equal(hazard is null ? "live" : "paused", job.GetProperty("transfer").GetString());
             // Where the plan put it, unless that attempt failed before the switch (a loaded machine's QMP timeout) and the
             // other host took it.
             var earlier = job.GetProperty("earlierAttempts").EnumerateArray().Select(a => a.GetProperty("destination").GetString()).ToList();

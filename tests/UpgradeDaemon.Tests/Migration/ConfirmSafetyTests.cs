@@ -149,7 +149,7 @@ public sealed class ConfirmSafetyTests(ITestOutputHelper output)
 
         public Task WhenTargetExits(string jobId) => inner.WhenTargetExits(jobId);
 
-        public Task<FinishResult> FinishAsync(string jobId, CancellationToken cancellationToken) => inner.FinishAsync(jobId, cancellationToken);
+        public Task<FinishResult> FinishAsync(string jobId, bool resume, CancellationToken cancellationToken) => inner.FinishAsync(jobId, resume, cancellationToken);
 
         public Task<string?> VerifyTargetAsync(string jobId, bool guestRan, CancellationToken cancellationToken) =>
             inner.VerifyTargetAsync(jobId, guestRan, cancellationToken);

@@ -15,6 +15,49 @@ public sealed class MigrationTuningTests
     private static bool On(MigrationSideTuning side, MigrationCapability capability) =>
         side.Capabilities.Single(c => c.Capability == capability).State;
 
+    [Theory]
+    // QEMU before 9.0 under TCG loses guest writes in a live copy: paused by default, whatever the transport.
+    [InlineData("tcg", "7.2.22", false, null, true, "the guest stays paused for the transfer: QEMU 7.2.22 under TCG")]
+    [InlineData("tcg", "8.2.2 (Debian 1:8.2.2)", false, null, true, "fixed in QEMU 9.0")]
+    // Fixed in 9.0; KVM tracks dirty pages itself; shared RAM mapped by the target (x-ignore-shared) is not copied at all.
+    [InlineData("tcg", "9.0.0", false, null, false, null)]
+    [InlineData("tcg", "10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)", false, null, false, null)]
+    [InlineData("kvm", "7.2.22", false, null, false, null)]
+    [InlineData("tcg", "7.2.22", true, null, false, null)]
+    // The caller decides when it says so: live at a risk (and said so), or paused where nothing is at risk.
+    [InlineData("tcg", "7.2.22", false, false, false, "copied live as asked, at a risk: QEMU 7.2.22 under TCG")]
+    [InlineData("kvm", "7.2.22", false, true, true, null)]
+    public void Plan_AccelVersionAndPauseGuest_PausesTheGuestOnlyWhereALiveCopyLosesWritesOrWhenAsked(string accel, string version,
+        bool ignoreShared, bool? pauseGuest, bool pauses, string? note)
+    {
+        var plan = MigrationTuning.Plan(new MigrationOptions { PauseGuest = pauseGuest }, version, ignoreShared, accel);
+
+        Assert.NotNull(plan.Tuning);
+        Assert.Equal(pauses, plan.Tuning.PausesGuest);
+        if (note is null)
+            Assert.Null(plan.Tuning.TransferNote);
+        else
+            Assert.Contains(note, plan.Tuning.TransferNote);
+    }
+
+    [Fact]
+    public void Plan_LiveOnlyOptionOnTcg72_StaysLiveAndSaysAtARisk()
+    {
+        foreach (var options in new[]
+                 {
+                     new MigrationOptions { Postcopy = true },
+                     new MigrationOptions { AutoConverge = true },
+                     new MigrationOptions { ConvergePolicy = MigrationConvergePolicy.Pause },
+                     new MigrationOptions { ConvergeTimeout = TimeSpan.FromSeconds(5) },
+                 })
+        {
+            var tuning = MigrationTuning.Plan(options, "7.2.22", ignoreShared: false, "tcg").Tuning!;
+
+            Assert.False(tuning.PausesGuest, options.ToString());
+            Assert.StartsWith("copied live as asked, at a risk", tuning.TransferNote);
+        }
+    }
+
     [Fact]
     public void Plan_Defaults_BandwidthAndDowntimeAlwaysSetEveryManagedCapabilitySent()
     {
