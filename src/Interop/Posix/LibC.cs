@@ -55,6 +55,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int socket(int domain, int type, int protocol);
 
+    public const int SHUT_RDWR = 2;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int fcntl(int fd, int command, int argument);
 

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using LocalMigrate.Contract;
 using LocalMigrate.Interop.Qmp;
 using LocalMigrate.Interop.Qmp.Monitor;
@@ -12,6 +14,13 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 {
     /// <summary>How often progress is read while RAM is copied. Completion itself comes from MIGRATION events.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// How long QEMU gets to confirm migrate_cancel after the destination was lost before its stream is cut from outside.
+    /// A source in its last stop-and-copy sends under the big QEMU lock: a cut link blocks that send (TCP retransmits for
+    /// ~15 minutes), and with it the monitor and the cancel.
+    /// </summary>
+    public static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(5);
 
     /// <param name="remote">To another host: the target binary and the RAM are that host's to check (in Prepare), and RAM is always sent.</param>
     public async Task<BeginResult> BeginAsync(Domain domain, MigrationOptions options, bool remote, CancellationToken cancellationToken)
@@ -104,12 +113,13 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         var targetWatch = targetExited;
         var sourceGone = begin.Source.Exit?.Exited ?? never;
         var targetDied = false;
+        var cutDue = never;
         var postcopyRequested = job.PostcopyRequested;
         var performStarted = job.Elapsed;
         while (!ended.IsCompleted)
         {
             var tick = Task.Delay(ProgressInterval, CancellationToken.None);
-            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone, postcopyRequested, preSwitchover).ConfigureAwait(false);
+            var first = await Task.WhenAny(ended, tick, cancelled, targetWatch, sourceGone, postcopyRequested, preSwitchover, cutDue).ConfigureAwait(false);
             if (first == sourceGone)
                 throw new MigrationException(MigrationPhase.Perform, $"source QEMU (pid {begin.Source.Pid}) exited during the migration");
             if (first == targetWatch)
@@ -119,6 +129,13 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 targetDied = true;
                 targetWatch = never;
                 await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
+                cutDue = Task.Delay(CancelGrace, CancellationToken.None);
+            }
+            else if (first == cutDue)
+            {
+                cutDue = never;
+                if (!ended.IsCompleted)
+                    CutStream(job, begin.Source.Pid, uri);
             }
             else if (first == cancelled)
             {
@@ -167,6 +184,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                     : "the target QEMU exited during the transfer");
             case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
+            case MigrationStatus.Failed when targetDied && job.Destination is { } lost:
+                throw new MigrationException(MigrationPhase.Perform,
+                    $"lost the destination {lost} during the transfer (its control channel closed); the stream was cut");
             default:
                 var info = await monitor.QueryMigrateAsync().ConfigureAwait(false);
                 var why = targetDied || targetExited.IsCompleted
@@ -392,6 +412,29 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     private const long MaxDowntimeLimitMs = 2_000_000;
 
     /// <summary>migrate_cancel, best effort: the MIGRATION event (or the status queried next) tells what happened.</summary>
+    /// <summary>Shuts down the source QEMU's sockets of a tcp: stream (every multifd channel too): its blocked send fails,
+    /// the migration ends as failed, and the rollback resumes the guest here.</summary>
+    private void CutStream(MigrationJob job, int pid, string uri)
+    {
+        if (!uri.StartsWith("tcp:", StringComparison.Ordinal) || uri.LastIndexOf(':') is var colon && colon <= 4
+            || !int.TryParse(uri.AsSpan(colon + 1), out var port))
+            return;
+        var host = uri[4..colon].Trim('[', ']');
+        try
+        {
+            IPAddress[] addresses = IPAddress.TryParse(host, out var ip) ? [ip] : Dns.GetHostAddresses(host);
+            var cut = Interop.Posix.ProcessTcpSockets.ShutDownConnectedTo(pid, addresses, port);
+            LogStreamCut(job.Id, job.DomainName, CancelGrace.TotalSeconds, cut, uri);
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            LogStreamCut(job.Id, job.DomainName, CancelGrace.TotalSeconds, 0, $"{uri} ({e.Message})");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName}: QEMU did not confirm the cancel within {Seconds} s of losing the destination; shut down {Count} stream socket(s) to {Uri}")]
+    private partial void LogStreamCut(string jobId, string domainName, double seconds, int count, string uri);
+
     private static async Task TryCancelMigrationAsync(QemuMonitor monitor)
     {
         try
