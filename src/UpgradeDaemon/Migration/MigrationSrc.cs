@@ -128,7 +128,8 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 // (a cut link keeps TCP retransmitting for minutes): either way, stop sending now.
                 targetDied = true;
                 targetWatch = never;
-                await TryCancelMigrationAsync(monitor).ConfigureAwait(false);
+                // Not awaited: a QEMU stuck sending under its lock answers nothing, and the grace starts now.
+                _ = TryCancelMigrationAsync(monitor);
                 cutDue = Task.Delay(CancelGrace, CancellationToken.None);
             }
             else if (first == cutDue)
@@ -155,7 +156,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 if (job.ConvergeAction.Length == 0)
                     await StartPostcopyAsync(monitor, job, BusContract.ConvergeActions.ManualPostcopy, "requested").ConfigureAwait(false);
             }
-            else if (first == tick && !ended.IsCompleted)
+            else if (first == tick && !ended.IsCompleted && !targetDied)
             {
                 var progress = await ReportProgressAsync(monitor, job).ConfigureAwait(false);
                 if (progress is not null && notConverging is null && job.ConvergeAction.Length == 0

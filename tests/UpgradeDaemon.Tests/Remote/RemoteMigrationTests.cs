@@ -164,6 +164,35 @@ public sealed class RemoteMigrationTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Migrate_LinkCutWhileQemuSendsItsStopAndCopy_StreamCutFromOutsideAndTheSourceRunsOn()
+    {
+        var console = await BootBusyGuestAsync("stall");
+        // 16 Mbit/s to B: the copy takes minutes. A paused guest and a downtime limit no copy exceeds make QEMU send it all
+        // as its stop-and-copy, which runs under QEMU's big lock: once the link is cut, that send blocks (TCP retransmits
+        // for ~15 minutes), the monitor with it, and migrate_cancel gets no answer.
+        await _hosts.ThrottleLinkAsync(B, 16);
+        var migrate = A.Daemon.StartCli("migrate", "stall", "--to", B.SshUri, "--pause-guest", "true", "--max-downtime", "2000000");
+        await WaitForPerformAsync(A, "stall");
+
+        await _hosts.CutLinkAsync(B);
+        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+
+        var error = await migrate.StandardError.ReadToEndAsync();
+        output.WriteLine(error);
+        Assert.NotEqual(0, migrate.ExitCode);
+        // The daemon shut the stream's socket down itself (pidfd_getfd + shutdown): QEMU's send failed, the monitor came back.
+        Assert.Contains("lost the destination", error);
+        Assert.Contains("the stream was cut", error);
+        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
+        Assert.Equal("running", (await ListAsync(A))["stall"]);
+        Assert.Empty(console.Corruptions());
+
+        await _hosts.RestoreLinkAsync(B);
+        await Poll.UntilAsync(() => B.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(60), "B to drop its orphaned target");
+        await AssertRunsOnlyOnAsync(A, B, "stall");
+    }
+
+    [Fact]
     public async Task Sigkill_SourceDaemonAfterTheDestinationCommitted_RestartHandsTheGuestOver()
     {
         var console = await A.Daemon.BootGuestAsync("handover", 256, "shared", patternMiB: 16);

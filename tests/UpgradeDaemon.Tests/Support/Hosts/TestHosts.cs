@@ -92,6 +92,8 @@ internal sealed class TestHosts : IAsyncDisposable
 
     public Task CutLinkAsync(TestHost host) => Network.CutLinkAsync(host.Network);
 
+    public Task ThrottleLinkAsync(TestHost host, int megabitsPerSecond) => Network.ThrottleLinkAsync(host.Network, megabitsPerSecond);
+
     public Task RestoreLinkAsync(TestHost host) => Network.RestoreLinkAsync(host.Network);
 
     /// <summary>Runs <c>ssh</c> inside <paramref name="from"/>'s namespace (where its daemon would run it) to

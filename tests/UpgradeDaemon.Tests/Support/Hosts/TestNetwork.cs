@@ -81,6 +81,14 @@ internal sealed partial class TestNetwork : IAsyncDisposable
     /// connections stall and retransmit rather than fail at once. (Downing the host's own eth0 would instead remove
     /// its route and give its sockets an immediate "network unreachable".)
     /// </summary>
+    /// <summary>Caps what the switch sends to the host (tc tbf on its switch port): a slow link, where a copy takes minutes.</summary>
+    public async Task ThrottleLinkAsync(NetworkHost host, int megabitsPerSecond)
+    {
+        var result = await ProcessRunner.RunAsync("ip", ["netns", "exec", SwitchNamespace, "tc", "qdisc", "replace", "dev", host.SwitchPort, "root",
+            "tbf", "rate", $"{megabitsPerSecond}mbit", "burst", "64kb", "latency", "2s"], timeout: TimeSpan.FromMinutes(1));
+        Assert.True(result.ExitCode == 0, $"tc on {host.SwitchPort}: {result}");
+    }
+
     public Task CutLinkAsync(NetworkHost host) => NetworkNamespaces.IpAsync("-n", SwitchNamespace, "link", "set", host.SwitchPort, "down");
 
     /// <summary>Reconnects the host and returns once its eth0 has carrier again; stalled TCP connections resume.</summary>
