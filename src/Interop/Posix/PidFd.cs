@@ -32,19 +32,8 @@ public static class PidFd
     /// <returns>The fd number, or null when the process holds no such fd (or is gone).</returns>
     public static int? FindTapFd(int pid, string tapName)
     {
-        string[] entries;
-        try
+        foreach (var fd in ProcFs.OpenFds(pid))
         {
-            entries = Directory.GetFileSystemEntries($"/proc/{pid}/fd");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-        foreach (var entry in entries)
-        {
-            if (!int.TryParse(Path.GetFileName(entry), out var fd))
-                continue;
             try
             {
                 // Not the link's text: it names /dev/net/tun only while the mount the tap was opened through is still

@@ -86,6 +86,21 @@ public static class ProcFs
         return MappedFiles(pid).Where(f => f.EndsWith(Deleted, StringComparison.Ordinal)).Select(f => f[..^Deleted.Length]).ToList();
     }
 
+    /// <returns>The numbers of the process's open fds (/proc/PID/fd); empty when the process is gone or not ours to read.
+    /// An fd may close right after: whoever looks at one must expect it gone.</returns>
+    public static IReadOnlyList<int> OpenFds(int pid)
+    {
+        try
+        {
+            return Directory.GetFileSystemEntries($"/proc/{pid}/fd")
+                .Select(e => int.TryParse(Path.GetFileName(e), out var fd) ? fd : -1).Where(fd => fd >= 0).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
     /// <returns>MemAvailable of /proc/meminfo in bytes.</returns>
     public static long MemAvailableBytes()
     {

@@ -41,21 +41,12 @@ public static class ProcessTcpSockets
         var fds = new List<int>();
         if (inodes.Count == 0)
             return fds;
-        string[] entries;
-        try
-        {
-            entries = Directory.GetFileSystemEntries($"/proc/{pid}/fd");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return fds;
-        }
-        foreach (var entry in entries)
+        foreach (var fd in ProcFs.OpenFds(pid))
         {
             try
             {
-                if (int.TryParse(Path.GetFileName(entry), out var fd) && new FileInfo(entry).LinkTarget is { } target
-                    && target.StartsWith("socket:[", StringComparison.Ordinal) && ulong.TryParse(target[8..^1], out var inode) && inodes.Contains(inode))
+                if (new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal)
+                    && ulong.TryParse(target[8..^1], out var inode) && inodes.Contains(inode))
                     fds.Add(fd);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -214,12 +214,12 @@ public sealed class QmpClient : IAsyncDisposable
                 _router.Route(message.RootElement);
             }
         }
-        catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        catch (IOException ex) when (IsPeerGone(ex))
         {
             // QEMU reads QMP one byte at a time and stops after a complete object, so the '\n'
             // after `quit` is never read, and Linux reports a close with unread data as a reset.
             // Everything QEMU sent before closing has already been read by now.
-            reason = new EndOfStreamException("QEMU closed the QMP connection (reset)", ex);
+            reason = new EndOfStreamException($"QEMU closed the QMP connection ({((SocketException)ex.InnerException!).SocketErrorCode})", ex);
         }
         catch (Exception ex)
         {
@@ -256,6 +256,7 @@ public sealed class QmpClient : IAsyncDisposable
         _disconnected.TrySetResult(reason);
     }
 
+    /// <summary>The one classification of "QEMU went away" on a socket, for reads and writes alike.</summary>
     private static bool IsPeerGone([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] Exception? reason) =>
         reason is IOException { InnerException: SocketException socket }
         && socket.SocketErrorCode is SocketError.Shutdown

@@ -145,22 +145,14 @@ public sealed class RemoteMigrationTests(ITestOutputHelper output) : IAsyncLifet
     public async Task Migrate_LinkCutDuringPerform_SourceRunsOnAndTheDestinationDropsItsTarget()
     {
         var console = await BootBusyGuestAsync("cut");
-        var migrate = A.Daemon.StartCli("migrate", "cut", "--to", B.SshUri, "--max-bandwidth", (4L << 20).ToString());
+        // Live: the guest keeps running here while its RAM is copied (only the source's own RAM matters after a rollback).
+        var migrate = A.Daemon.StartCli("migrate", "cut", "--to", B.SshUri, "--max-bandwidth", (4L << 20).ToString(), "--pause-guest", "false");
         await WaitForPerformAsync(A, "cut");
 
         await _hosts.CutLinkAsync(B);
-        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        var error = await migrate.StandardError.ReadToEndAsync();
-        output.WriteLine(error);
-        Assert.NotEqual(0, migrate.ExitCode);
-        Assert.Contains("lost the destination", error);
-        await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
-        Assert.Equal("running", (await ListAsync(A))["cut"]);
 
-        await _hosts.RestoreLinkAsync(B);
-        // B never heard Abort: its lease runs out and it drops the paused target that never ran.
-        await Poll.UntilAsync(() => B.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(60), "B to drop its orphaned target");
-        await AssertRunsOnlyOnAsync(A, B, "cut");
+        // Cancelled through QEMU's monitor, or cut from outside when QEMU was in its stop-and-copy at the cut.
+        await AssertTheSourceRunsOnAfterLosingBAsync(migrate, console, "cut", "the stream was cancelled", "the stream was cut");
     }
 
     [Fact]
@@ -175,21 +167,29 @@ public sealed class RemoteMigrationTests(ITestOutputHelper output) : IAsyncLifet
         await WaitForPerformAsync(A, "stall");
 
         await _hosts.CutLinkAsync(B);
-        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
 
+        // The daemon shut the stream's socket down itself (pidfd_getfd + shutdown): QEMU's send failed, the monitor came back.
+        await AssertTheSourceRunsOnAfterLosingBAsync(migrate, console, "stall", "the stream was cut");
+    }
+
+    /// <summary>After B's link was cut in Perform: the migration fails within 2 minutes saying so, the guest runs on here
+    /// unharmed, and B, which never heard Abort, drops the paused target that never ran when its lease runs out.</summary>
+    private async Task AssertTheSourceRunsOnAfterLosingBAsync(System.Diagnostics.Process migrate, GuestConsole console, string name,
+        params string[] howAnyOf)
+    {
+        await migrate.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
         var error = await migrate.StandardError.ReadToEndAsync();
         output.WriteLine(error);
         Assert.NotEqual(0, migrate.ExitCode);
-        // The daemon shut the stream's socket down itself (pidfd_getfd + shutdown): QEMU's send failed, the monitor came back.
         Assert.Contains("lost the destination", error);
-        Assert.Contains("the stream was cut", error);
+        Assert.Contains(howAnyOf, how => error.Contains(how, StringComparison.Ordinal));
         await console.WaitForTicksAsync(console.LastTick()!.Counter, 20, TimeSpan.FromSeconds(30));
-        Assert.Equal("running", (await ListAsync(A))["stall"]);
+        Assert.Equal("running", (await ListAsync(A))[name]);
         Assert.Empty(console.Corruptions());
 
         await _hosts.RestoreLinkAsync(B);
         await Poll.UntilAsync(() => B.Daemon.QemuProcesses().Count == 0, TimeSpan.FromSeconds(60), "B to drop its orphaned target");
-        await AssertRunsOnlyOnAsync(A, B, "stall");
+        await AssertRunsOnlyOnAsync(A, B, name);
     }
 
     [Fact]
