@@ -20,7 +20,14 @@ internal static class QmpNegotiator
             QmpGreeting greeting;
             using (JsonDocument message = await ReadAsync(lines, "the greeting", token).ConfigureAwait(false))
             {
-                greeting = QmpGreeting.Parse(message.RootElement);
+                try
+                {
+                    greeting = QmpGreeting.Parse(message.RootElement);
+                }
+                catch (QmpProtocolException e)
+                {
+                    throw new QmpProtocolException($"{e.Message}; QEMU sent {QmpJson.Excerpt(message.RootElement)}", e);
+                }
             }
 
             // Out-of-band execution is offered but not enabled: we never use exec-oob, and without it

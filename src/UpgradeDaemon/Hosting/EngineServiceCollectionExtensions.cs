@@ -3,6 +3,7 @@ using LocalMigrate.UpgradeDaemon.Migration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
 
 namespace LocalMigrate.UpgradeDaemon.Hosting;
 
@@ -18,7 +19,7 @@ public static class EngineServiceCollectionExtensions
         services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
         services.AddSingleton<DomainRegistry>();
         services.AddSingleton(_ => new DefinitionStore(options.StateDirectory));
-        services.AddSingleton(_ => new QemuBinaryProbe(options.RuntimeDirectory));
+        services.AddSingleton(sp => new QemuBinaryProbe(options.RuntimeDirectory, sp.GetRequiredService<ILogger<QemuBinaryProbe>>()));
         services.AddSingleton<InstanceScopes>();
         services.AddSingleton<InstanceLauncher>();
         services.AddSingleton<InstanceMonitor>();
