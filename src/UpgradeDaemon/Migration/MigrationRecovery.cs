@@ -156,12 +156,15 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}) and its QEMU here is gone");
         }
         await SettleAsync([source], CancellationToken.None).ConfigureAwait(false);
+        // A snapshot-carrying copy froze the image under an overlay: merged back before the guest resumes on it.
+        var overlayLeft = record.SnapshotDisks.Count > 0 ? await Remote.StorageMirror.RecoverSourceAsync(source, record.SnapshotDisks).ConfigureAwait(false) : null;
         string? notResumed = null;
         if (record.SourceWasRunning)
             notResumed = await ResumeAsync(source).ConfigureAwait(false);
         registry.SetActive(domain, source, record.SourceWasRunning && notResumed is null ? DomainState.Running : DomainState.Paused);
         return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}): it stays on this host" +
-                                          (notResumed is null ? "" : $", but did not resume: {notResumed}"));
+                                          (notResumed is null ? "" : $", but did not resume: {notResumed}") +
+                                          (overlayLeft is null ? "" : $"; its disks' temporary overlays were not merged back: {overlayLeft}"));
     }
 
     /// <summary>Holds the domain (its lock) until the destination answers, then applies the answer.</summary>

@@ -75,7 +75,11 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
                 { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
-            record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
+            record = record with
+            {
+                TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri,
+                SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList(),
+            };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
             targetExited = dst.WhenTargetExits(job.Id);
@@ -138,6 +142,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
             stats = await figures.ConfigureAwait(false);
             record = record with { Stats = stats };
+            if (mirror is not null)
+                await mirror.MergeAfterHandOverAsync().ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);

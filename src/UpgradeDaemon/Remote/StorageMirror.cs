@@ -21,9 +21,22 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     /// <summary>How long the switch waits for the cancelled mirrors to drain their last dirty blocks.</summary>
     private static readonly TimeSpan SwitchTimeout = TimeSpan.FromMinutes(2);
 
-    private readonly List<CopiedDisk> _clients = [];
-    private readonly List<CopiedDisk> _jobs = [];
+    /// <summary>One NBD client node and the mirror job writing into it (a disk, or the frozen file of a snapshot-carrying one).</summary>
+    private sealed record Leg(string JobId, string ClientNodeName, string SourceNode);
+
+    private readonly List<Leg> _clients = [];
+    private readonly List<Leg> _jobs = [];
+    private readonly List<CopiedDisk> _overlays = [];
     private QemuMonitor Monitor => source.Monitor;
+
+    /// <summary>The temporary overlays on the source's images (snapshot-carrying disks), for the journal: recovery merges them back.</summary>
+    public IReadOnlyList<string> OverlayPaths => disks.Where(d => d.CarriesSnapshots).Select(d => OverlayPathOf(d)).ToList();
+
+    private string OverlayPathOf(CopiedDisk disk) => CopiedDisk.OverlayPathOf(source.Definition.Disks[disk.Index].Path);
+
+    private static IEnumerable<Leg> LegsOf(CopiedDisk disk) => disk.CarriesSnapshots
+        ? [new Leg(disk.BaseJobId, disk.BaseClientNodeName, disk.FileNodeName), new Leg(disk.JobId, disk.ClientNodeName, disk.OverlayNodeName)]
+        : [new Leg(disk.JobId, disk.ClientNodeName, disk.NodeName)];
 
     /// <summary>The extra guest pause the disk switch cost (cancels drained, client nodes gone), for the report.</summary>
     public TimeSpan SwitchDuration { get; private set; }
@@ -37,15 +50,30 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         await ClearLeftoversAsync(cancellationToken).ConfigureAwait(false);
         foreach (var disk in disks)
         {
-            await Monitor.BlockdevAddNbdAsync(disk.ClientNodeName, host, port, disk.ExportName, creds, tlsHostname, cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            _clients.Add(disk);
-            // maxBandwidth caps the disks as it caps the RAM (as libvirt does): the link is the same.
-            await Monitor.BlockdevMirrorAsync(disk.JobId, disk.NodeName, disk.ClientNodeName, disk.Sync, job.Options.MaxBandwidth,
-                    cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            _jobs.Add(disk);
-            LogMirrorStarted(job.Id, job.DomainName, disk.NodeName, disk.Sync.ToQapiString(), host, port);
+            if (disk.CarriesSnapshots)
+            {
+                // The image freezes under an overlay: its file (snapshot table, L1s, VM states) can then be copied byte for
+                // byte, and only the guest's new writes are mirrored, into the destination's overlay over that copy.
+                _overlays.Add(disk);
+                await OverlayMerge.PutOnAsync(Monitor, Snapshots.QemuImg.For(source.Binary), disk, source.Definition.Disks[disk.Index].Path,
+                    OverlayPathOf(disk), cancellationToken).ConfigureAwait(false);
+                LogOverlayOn(job.Id, job.DomainName, disk.NodeName, OverlayPathOf(disk));
+            }
+            foreach (var leg in LegsOf(disk))
+            {
+                var export = leg.ClientNodeName == disk.BaseClientNodeName ? disk.BaseExportName : disk.ExportName;
+                await Monitor.BlockdevAddNbdAsync(leg.ClientNodeName, host, port, export, creds, tlsHostname, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+                _clients.Add(leg);
+                // maxBandwidth caps the disks as it caps the RAM (as libvirt does): the link is the same. The overlay holds
+                // only what the guest wrote since it went on: top.
+                var sync = leg.SourceNode == disk.OverlayNodeName ? MirrorSync.Top : leg.SourceNode == disk.FileNodeName ? MirrorSync.Full : disk.Sync;
+                await Monitor.BlockdevMirrorAsync(leg.JobId, leg.SourceNode, leg.ClientNodeName, sync, job.Options.MaxBandwidth,
+                        cancellationToken: cancellationToken)
+                    .ConfigureAwait(false);
+                _jobs.Add(leg);
+                LogMirrorStarted(job.Id, job.DomainName, leg.SourceNode, sync.ToQapiString(), host, port);
+            }
         }
     }
 
@@ -55,19 +83,23 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     /// </summary>
     private async Task ClearLeftoversAsync(CancellationToken cancellationToken)
     {
-        var ids = disks.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
+        var legs = disks.SelectMany(LegsOf).ToList();
+        var ids = legs.Select(l => l.JobId).ToHashSet(StringComparer.Ordinal);
         var stale = (await Monitor.QueryBlockJobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Where(j => ids.Contains(j.Device)).ToList();
-        if (stale.Count == 0)
+        var nodes = await Monitor.QueryNamedBlockNodeNamesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        // An overlay an interrupted job left on the guest's image is merged back before a new one goes on.
+        _overlays.AddRange(disks.Where(d => d.CarriesSnapshots && nodes.Contains(d.OverlayNodeName)));
+        if (stale.Count == 0 && _overlays.Count == 0)
             return;
-        _jobs.AddRange(disks.Where(d => stale.Any(j => j.Device == d.JobId)));
+        _jobs.AddRange(legs.Where(l => stale.Any(j => j.Device == l.JobId)));
         var problem = await AbortAsync().ConfigureAwait(false);
         if (problem.Length > 0)
             throw new MigrationException(MigrationPhase.Perform, $"a storage copy left over from an earlier job could not be cleared{problem}");
-        foreach (var disk in disks)
+        foreach (var leg in legs)
         {
             try
             {
-                await Monitor.BlockdevDelAsync(disk.ClientNodeName, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await Monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (QmpExecuteException)
             {
@@ -115,9 +147,9 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         using var timeout = new CancellationTokenSource(SwitchTimeout);
         using (var events = Monitor.Listen(QemuEvents.JobStatusChange))
         {
-            var pending = _jobs.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
-            foreach (var disk in _jobs)
-                await Monitor.BlockJobCancelAsync(disk.JobId, cancellationToken: timeout.Token).ConfigureAwait(false);
+            var pending = _jobs.Select(l => l.JobId).ToHashSet(StringComparer.Ordinal);
+            foreach (var leg in _jobs)
+                await Monitor.BlockJobCancelAsync(leg.JobId, cancellationToken: timeout.Token).ConfigureAwait(false);
             // A job that failed before the cancel is concluded already, and no event follows.
             foreach (var info in await OurJobsAsync(timeout.Token).ConfigureAwait(false))
             {
@@ -138,10 +170,10 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         _jobs.Clear();
         if (failed.Count > 0)
             throw new MigrationException(MigrationPhase.Perform, string.Join("; ", failed.Select(j => $"copy of {NodeOf(j)} failed: {j.Error}")));
-        foreach (var disk in _clients.ToList())
+        foreach (var leg in _clients.ToList())
         {
-            await Monitor.BlockdevDelAsync(disk.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
-            _clients.Remove(disk);
+            await Monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+            _clients.Remove(leg);
         }
         SwitchDuration = clock.Elapsed;
         LogSwitched(job.Id, job.DomainName, disks.Count, clock.Elapsed.TotalMilliseconds);
@@ -174,13 +206,20 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             foreach (var info in await OurJobsAsync(timeout.Token).ConfigureAwait(false))
                 await Monitor.JobDismissAsync(info.Device, cancellationToken: timeout.Token).ConfigureAwait(false);
             _jobs.Clear();
-            foreach (var disk in _clients.ToList())
+            foreach (var leg in _clients.ToList())
             {
-                await Monitor.BlockdevDelAsync(disk.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
-                _clients.Remove(disk);
+                await Monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+                _clients.Remove(leg);
+            }
+            // The guest writes into the overlay until it is merged back: then its disk is the image again, snapshots and all.
+            foreach (var disk in _overlays.ToList())
+            {
+                await OverlayMerge.MergeAsync(Monitor, disk, OverlayPathOf(disk), timeout.Token).ConfigureAwait(false);
+                _overlays.Remove(disk);
+                LogOverlayMerged(job.Id, job.DomainName, disk.NodeName);
             }
         }
-        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException)
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException or IOException)
         {
             problems.Add(e is OperationCanceledException ? "QEMU did not end the mirror jobs in time" : e.Message);
         }
@@ -190,26 +229,95 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         return "; storage copy not cleaned up: " + string.Join("; ", problems);
     }
 
+    /// <summary>
+    /// After a switch, once this host's QEMU has quit: what the guest wrote into the overlays during the copy goes into the
+    /// images here too (qemu-img commit), so the image this host keeps is the one the guest left, as after a copy without
+    /// snapshots, and the overlays go.
+    /// </summary>
+    /// <returns>"" or "; WHY" when an overlay stays (its image then lacks the guest's last writes).</returns>
+    public async Task<string> MergeAfterHandOverAsync()
+    {
+        if (disks.All(d => !d.CarriesSnapshots))
+            return "";
+        for (var waited = TimeSpan.Zero; !source.HasExited && waited < MigrationRunner.RollbackTimeout; waited += PollInterval)
+            await Task.Delay(PollInterval).ConfigureAwait(false);
+        var problems = new List<string>();
+        foreach (var disk in disks.Where(d => d.CarriesSnapshots))
+        {
+            try
+            {
+                await Snapshots.QemuImg.CommitAsync(Snapshots.QemuImg.For(source.Binary), OverlayPathOf(disk), CancellationToken.None).ConfigureAwait(false);
+                File.Delete(OverlayPathOf(disk));
+            }
+            catch (Exception e) when (e is Snapshots.SnapshotException or IOException)
+            {
+                problems.Add($"{OverlayPathOf(disk)} not merged: {e.Message}");
+            }
+        }
+        if (problems.Count == 0)
+            return "";
+        LogAbortIncomplete(job.Id, job.DomainName, string.Join("; ", problems));
+        return "; " + string.Join("; ", problems);
+    }
+
+    /// <summary>
+    /// Recovery of a source whose daemon died during a snapshot-carrying copy that did not commit: the copy's jobs and client
+    /// nodes go, and the overlays on <paramref name="snapshotDisks"/> are merged back, before the guest resumes here.
+    /// </summary>
+    /// <returns>null, or why an overlay stays (the guest then runs on it: its data is all there, the snapshots below it).</returns>
+    public static async Task<string?> RecoverSourceAsync(DomainInstance source, IReadOnlyList<int> snapshotDisks)
+    {
+        using var timeout = new CancellationTokenSource(MigrationRunner.RollbackTimeout * 4);
+        var monitor = source.Monitor;
+        try
+        {
+            var disks = snapshotDisks.Select(i => new CopiedDisk(i, 0, MirrorSync.Full, BaseFileLength: 1)).ToList();
+            var legs = disks.SelectMany(LegsOf).ToList();
+            var ids = legs.Select(l => l.JobId).ToHashSet(StringComparer.Ordinal);
+            foreach (var info in (await monitor.QueryBlockJobsAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Where(j => ids.Contains(j.Device)))
+            {
+                if (info.Status != "concluded")
+                    await monitor.BlockJobCancelAsync(info.Device, force: true, cancellationToken: timeout.Token).ConfigureAwait(false);
+            }
+            while ((await monitor.QueryBlockJobsAsync(cancellationToken: timeout.Token).ConfigureAwait(false))
+                   .Any(j => ids.Contains(j.Device) && j.Status != "concluded"))
+                await Task.Delay(PollInterval, timeout.Token).ConfigureAwait(false);
+            foreach (var info in (await monitor.QueryBlockJobsAsync(cancellationToken: timeout.Token).ConfigureAwait(false)).Where(j => ids.Contains(j.Device)))
+                await monitor.JobDismissAsync(info.Device, cancellationToken: timeout.Token).ConfigureAwait(false);
+            var nodes = await monitor.QueryNamedBlockNodeNamesAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
+            foreach (var leg in legs.Where(l => nodes.Contains(l.ClientNodeName)))
+                await monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+            foreach (var disk in disks)
+                await OverlayMerge.MergeAsync(monitor, disk, CopiedDisk.OverlayPathOf(source.Definition.Disks[disk.Index].Path), timeout.Token)
+                    .ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
     private async Task<List<BlockJobInfo>> OurJobsAsync(CancellationToken cancellationToken)
     {
-        var ids = _jobs.Select(d => d.JobId).ToHashSet(StringComparer.Ordinal);
+        var ids = _jobs.Select(l => l.JobId).ToHashSet(StringComparer.Ordinal);
         var all = await Monitor.QueryBlockJobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         return all.Where(j => ids.Contains(j.Device)).ToList();
     }
 
     private void ThrowIfFailed(List<BlockJobInfo> ours)
     {
-        foreach (var disk in _jobs)
+        foreach (var leg in _jobs)
         {
-            var info = ours.FirstOrDefault(j => j.Device == disk.JobId);
+            var info = ours.FirstOrDefault(j => j.Device == leg.JobId);
             if (info is null)
-                throw new MigrationException(MigrationPhase.Perform, $"the copy of {disk.NodeName} to the destination vanished from QEMU's jobs");
+                throw new MigrationException(MigrationPhase.Perform, $"the copy of {leg.SourceNode} to the destination vanished from QEMU's jobs");
             if (info.Status == "concluded" || info.Error is not null)
-                throw new MigrationException(MigrationPhase.Perform, $"the copy of {disk.NodeName} to the destination failed: {info.Error ?? "the job ended early"}");
+                throw new MigrationException(MigrationPhase.Perform, $"the copy of {leg.SourceNode} to the destination failed: {info.Error ?? "the job ended early"}");
         }
     }
 
-    private string NodeOf(BlockJobInfo info) => _jobs.Concat(disks).FirstOrDefault(d => d.JobId == info.Device)?.NodeName ?? info.Device;
+    private string NodeOf(BlockJobInfo info) => _jobs.Concat(disks.SelectMany(LegsOf)).FirstOrDefault(l => l.JobId == info.Device)?.SourceNode ?? info.Device;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName}: mirroring {Node} (sync {Sync}) to nbd {Host}:{Port}")]
     private partial void LogMirrorStarted(string jobId, string domainName, string node, string sync, string host, int port);
@@ -219,6 +327,12 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName}: {Disks} disk(s) switched at pre-switchover in {Ms:0.0} ms")]
     private partial void LogSwitched(string jobId, string domainName, int disks, double ms);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName}: {Node} frozen under overlay {Overlay}: its file and internal snapshots are copied whole")]
+    private partial void LogOverlayOn(string jobId, string domainName, string node, string overlay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName}: overlay merged back into {Node}, removed")]
+    private partial void LogOverlayMerged(string jobId, string domainName, string node);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId}: {DomainName}: storage copy not cleaned up on the source: {Reason}")]
     private partial void LogAbortIncomplete(string jobId, string domainName, string reason);
