@@ -15,8 +15,11 @@ public sealed record CopiedDisk(int Index, long VirtualSize, MirrorSync Sync, (s
 {
     public string NodeName => $"disk{Index}";
 
-    /// <summary>The image's protocol node (QemuCommandLine's name): the bytes of the qcow2 file itself.</summary>
-    public string FileNodeName => $"file{Index}";
+    /// <summary>
+    /// On the source, a read-only file node of the frozen image of its own: a mirror reads only from a root node, and the
+    /// image's file node (file{Index}) has the qcow2 node over it.
+    /// </summary>
+    public string BaseSourceNodeName => $"lm-srcbase-disk{Index}";
 
     /// <summary>The NBD export on the destination, the client node and the mirror job on the source.</summary>
     public string ExportName => $"lm-copy-disk{Index}";

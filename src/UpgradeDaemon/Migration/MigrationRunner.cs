@@ -69,6 +69,13 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             {
                 copied = await Remote.StorageCopyPlan.ForSourceAsync(begin.Source.Definition, job.Options.CopyStorage,
                     Snapshots.QemuImg.For(begin.Source.Binary), token).ConfigureAwait(false);
+                if (copied.Count > 0)
+                {
+                    // Before the destination prepares: it sizes each snapshot-carrying image to the file frozen here.
+                    mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
+                    await mirror.FreezeAsync(token).ConfigureAwait(false);
+                    copied = mirror.Disks;
+                }
                 var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
@@ -90,8 +97,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 if (prepared.NbdPort == 0)
                     throw new MigrationException(MigrationPhase.Prepare, $"destination {remote.Uri} prepared no NBD export for the disks to copy");
                 // The disks first, until every mirror is in step; the RAM follows, and the disks switch at its end.
-                mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
-                await mirror.StartAsync(remote.Uri.Host, prepared.NbdPort, remote.Security, token).ConfigureAwait(false);
+                await mirror!.StartAsync(remote.Uri.Host, prepared.NbdPort, remote.Security, token).ConfigureAwait(false);
                 await mirror.WaitReadyAsync(targetExited, token).ConfigureAwait(false);
                 job.BeforeSwitchover = mirror.SwitchAsync;
             }

@@ -14,8 +14,13 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 /// (no write lost, none twice), and the client node goes; then the RAM migration continues. The mirror never pivots:
 /// whatever happens, the source's disks stay the guest's disks here, so a rollback only stops the jobs.
 /// </summary>
-public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<CopiedDisk> disks, MigrationJob job, ILogger logger)
+public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<CopiedDisk> planned, MigrationJob job, ILogger logger)
 {
+    private IReadOnlyList<CopiedDisk> _disks = planned;
+
+    /// <summary>The disks to copy; after <see cref="FreezeAsync"/>, with each frozen image's final file length.</summary>
+    public IReadOnlyList<CopiedDisk> Disks => _disks;
+
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>How long the switch waits for the cancelled mirrors to drain their last dirty blocks.</summary>
@@ -27,19 +32,48 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     private readonly List<Leg> _clients = [];
     private readonly List<Leg> _jobs = [];
     private readonly List<CopiedDisk> _overlays = [];
+    private readonly List<CopiedDisk> _baseReaders = [];
     private QemuMonitor Monitor => source.Monitor;
 
     /// <summary>The temporary overlays on the source's images (snapshot-carrying disks), for the journal: recovery merges them back.</summary>
-    public IReadOnlyList<string> OverlayPaths => disks.Where(d => d.CarriesSnapshots).Select(d => OverlayPathOf(d)).ToList();
+    public IReadOnlyList<string> OverlayPaths => _disks.Where(d => d.CarriesSnapshots).Select(d => OverlayPathOf(d)).ToList();
 
     private string OverlayPathOf(CopiedDisk disk) => CopiedDisk.OverlayPathOf(source.Definition.Disks[disk.Index].Path);
 
     private static IEnumerable<Leg> LegsOf(CopiedDisk disk) => disk.CarriesSnapshots
-        ? [new Leg(disk.BaseJobId, disk.BaseClientNodeName, disk.FileNodeName), new Leg(disk.JobId, disk.ClientNodeName, disk.OverlayNodeName)]
+        ? [new Leg(disk.BaseJobId, disk.BaseClientNodeName, disk.BaseSourceNodeName), new Leg(disk.JobId, disk.ClientNodeName, disk.OverlayNodeName)]
         : [new Leg(disk.JobId, disk.ClientNodeName, disk.NodeName)];
 
     /// <summary>The extra guest pause the disk switch cost (cancels drained, client nodes gone), for the report.</summary>
     public TimeSpan SwitchDuration { get; private set; }
+
+    /// <summary>
+    /// Before the destination prepares: leftovers of an interrupted job go, and each snapshot-carrying image freezes under an
+    /// overlay, so that its file (snapshot table, L1s, VM states) is copied byte for byte while only the guest's new writes
+    /// are mirrored, into the destination's overlay over that copy. The file's length is read once it no longer changes.
+    /// </summary>
+    public async Task FreezeAsync(CancellationToken cancellationToken)
+    {
+        await ClearLeftoversAsync(cancellationToken).ConfigureAwait(false);
+        var frozen = new List<CopiedDisk>();
+        foreach (var disk in _disks)
+        {
+            if (!disk.CarriesSnapshots)
+            {
+                frozen.Add(disk);
+                continue;
+            }
+            var path = source.Definition.Disks[disk.Index].Path;
+            _overlays.Add(disk);
+            await OverlayMerge.PutOnAsync(Monitor, Snapshots.QemuImg.For(source.Binary), disk, path, OverlayPathOf(disk), cancellationToken)
+                .ConfigureAwait(false);
+            await Monitor.BlockdevAddFileAsync(disk.BaseSourceNodeName, path, readOnly: true, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _baseReaders.Add(disk);
+            LogOverlayOn(job.Id, job.DomainName, disk.NodeName, OverlayPathOf(disk));
+            frozen.Add(disk with { BaseFileLength = new FileInfo(path).Length });
+        }
+        _disks = frozen;
+    }
 
     /// <summary>Connects to the destination's export of each disk and starts the mirrors.</summary>
     /// <param name="tlsHostname">The name the destination's x509 certificate carries (x509 only).</param>
@@ -47,18 +81,8 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     {
         var creds = security == StreamSecurity.None ? null : Transport.QemuMigrationTls.CredsId;
         var tlsHostname = security == StreamSecurity.X509 ? host : null;
-        await ClearLeftoversAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var disk in disks)
+        foreach (var disk in _disks)
         {
-            if (disk.CarriesSnapshots)
-            {
-                // The image freezes under an overlay: its file (snapshot table, L1s, VM states) can then be copied byte for
-                // byte, and only the guest's new writes are mirrored, into the destination's overlay over that copy.
-                _overlays.Add(disk);
-                await OverlayMerge.PutOnAsync(Monitor, Snapshots.QemuImg.For(source.Binary), disk, source.Definition.Disks[disk.Index].Path,
-                    OverlayPathOf(disk), cancellationToken).ConfigureAwait(false);
-                LogOverlayOn(job.Id, job.DomainName, disk.NodeName, OverlayPathOf(disk));
-            }
             foreach (var leg in LegsOf(disk))
             {
                 var export = leg.ClientNodeName == disk.BaseClientNodeName ? disk.BaseExportName : disk.ExportName;
@@ -67,7 +91,7 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
                 _clients.Add(leg);
                 // maxBandwidth caps the disks as it caps the RAM (as libvirt does): the link is the same. The overlay holds
                 // only what the guest wrote since it went on: top.
-                var sync = leg.SourceNode == disk.OverlayNodeName ? MirrorSync.Top : leg.SourceNode == disk.FileNodeName ? MirrorSync.Full : disk.Sync;
+                var sync = leg.SourceNode == disk.OverlayNodeName ? MirrorSync.Top : leg.SourceNode == disk.BaseSourceNodeName ? MirrorSync.Full : disk.Sync;
                 await Monitor.BlockdevMirrorAsync(leg.JobId, leg.SourceNode, leg.ClientNodeName, sync, job.Options.MaxBandwidth,
                         cancellationToken: cancellationToken)
                     .ConfigureAwait(false);
@@ -83,13 +107,14 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     /// </summary>
     private async Task ClearLeftoversAsync(CancellationToken cancellationToken)
     {
-        var legs = disks.SelectMany(LegsOf).ToList();
+        var legs = _disks.SelectMany(LegsOf).ToList();
         var ids = legs.Select(l => l.JobId).ToHashSet(StringComparer.Ordinal);
         var stale = (await Monitor.QueryBlockJobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Where(j => ids.Contains(j.Device)).ToList();
         var nodes = await Monitor.QueryNamedBlockNodeNamesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         // An overlay an interrupted job left on the guest's image is merged back before a new one goes on.
-        _overlays.AddRange(disks.Where(d => d.CarriesSnapshots && nodes.Contains(d.OverlayNodeName)));
-        if (stale.Count == 0 && _overlays.Count == 0)
+        _overlays.AddRange(_disks.Where(d => d.CarriesSnapshots && nodes.Contains(d.OverlayNodeName)));
+        _baseReaders.AddRange(_disks.Where(d => d.CarriesSnapshots && nodes.Contains(d.BaseSourceNodeName)));
+        if (stale.Count == 0 && _overlays.Count == 0 && _baseReaders.Count == 0)
             return;
         _jobs.AddRange(legs.Where(l => stale.Any(j => j.Device == l.JobId)));
         var problem = await AbortAsync().ConfigureAwait(false);
@@ -126,7 +151,7 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             if (ours.All(j => j.Ready))
             {
                 job.StorageRemaining = 0;
-                LogMirrorsReady(job.Id, job.DomainName, disks.Count, job.StorageTotal, (long)clock.Elapsed.TotalMilliseconds,
+                LogMirrorsReady(job.Id, job.DomainName, _disks.Count, job.StorageTotal, (long)clock.Elapsed.TotalMilliseconds,
                     clock.Elapsed.TotalSeconds > 0 ? job.StorageTotal / clock.Elapsed.TotalSeconds / (1 << 20) : 0);
                 return;
             }
@@ -175,8 +200,9 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             await Monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
             _clients.Remove(leg);
         }
+        await DropBaseReadersAsync(timeout.Token).ConfigureAwait(false);
         SwitchDuration = clock.Elapsed;
-        LogSwitched(job.Id, job.DomainName, disks.Count, clock.Elapsed.TotalMilliseconds);
+        LogSwitched(job.Id, job.DomainName, _disks.Count, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>
@@ -211,6 +237,7 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
                 await Monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
                 _clients.Remove(leg);
             }
+            await DropBaseReadersAsync(timeout.Token).ConfigureAwait(false);
             // The guest writes into the overlay until it is merged back: then its disk is the image again, snapshots and all.
             foreach (var disk in _overlays.ToList())
             {
@@ -237,12 +264,12 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     /// <returns>"" or "; WHY" when an overlay stays (its image then lacks the guest's last writes).</returns>
     public async Task<string> MergeAfterHandOverAsync()
     {
-        if (disks.All(d => !d.CarriesSnapshots))
+        if (_disks.All(d => !d.CarriesSnapshots))
             return "";
         for (var waited = TimeSpan.Zero; !source.HasExited && waited < MigrationRunner.RollbackTimeout; waited += PollInterval)
             await Task.Delay(PollInterval).ConfigureAwait(false);
         var problems = new List<string>();
-        foreach (var disk in disks.Where(d => d.CarriesSnapshots))
+        foreach (var disk in _disks.Where(d => d.CarriesSnapshots))
         {
             try
             {
@@ -258,6 +285,15 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             return "";
         LogAbortIncomplete(job.Id, job.DomainName, string.Join("; ", problems));
         return "; " + string.Join("; ", problems);
+    }
+
+    private async Task DropBaseReadersAsync(CancellationToken cancellationToken)
+    {
+        foreach (var disk in _baseReaders.ToList())
+        {
+            await Monitor.BlockdevDelAsync(disk.BaseSourceNodeName, cancellationToken: cancellationToken).ConfigureAwait(false);
+            _baseReaders.Remove(disk);
+        }
     }
 
     /// <summary>
@@ -287,6 +323,8 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
             var nodes = await monitor.QueryNamedBlockNodeNamesAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
             foreach (var leg in legs.Where(l => nodes.Contains(l.ClientNodeName)))
                 await monitor.BlockdevDelAsync(leg.ClientNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
+            foreach (var disk in disks.Where(d => nodes.Contains(d.BaseSourceNodeName)))
+                await monitor.BlockdevDelAsync(disk.BaseSourceNodeName, cancellationToken: timeout.Token).ConfigureAwait(false);
             foreach (var disk in disks)
                 await OverlayMerge.MergeAsync(monitor, disk, CopiedDisk.OverlayPathOf(source.Definition.Disks[disk.Index].Path), timeout.Token)
                     .ConfigureAwait(false);
@@ -317,7 +355,7 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
         }
     }
 
-    private string NodeOf(BlockJobInfo info) => _jobs.Concat(disks.SelectMany(LegsOf)).FirstOrDefault(l => l.JobId == info.Device)?.SourceNode ?? info.Device;
+    private string NodeOf(BlockJobInfo info) => _jobs.Concat(_disks.SelectMany(LegsOf)).FirstOrDefault(l => l.JobId == info.Device)?.SourceNode ?? info.Device;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName}: mirroring {Node} (sync {Sync}) to nbd {Host}:{Port}")]
     private partial void LogMirrorStarted(string jobId, string domainName, string node, string sync, string host, int port);

@@ -45,8 +45,8 @@ public sealed partial class QemuMonitor
         }, timeout, cancellationToken);
 
     /// <summary><c>blockdev-add</c> of a file (protocol) node: the bytes of <paramref name="path"/> as they are, whatever format they hold.</summary>
-    public Task BlockdevAddFileAsync(string nodeName, string path, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
-        ExecuteAsync("blockdev-add", new { Driver = "file", NodeName = nodeName, Filename = path }, timeout, cancellationToken);
+    public Task BlockdevAddFileAsync(string nodeName, string path, bool readOnly = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("blockdev-add", new { Driver = "file", NodeName = nodeName, Filename = path, ReadOnly = readOnly }, timeout, cancellationToken);
 
     /// <summary><c>blockdev-add</c> of a qcow2 overlay (file node and format node) whose backing is attached later by blockdev-snapshot.</summary>
     public async Task BlockdevAddQcow2OverlayAsync(string nodeName, string fileNodeName, string path, TimeSpan? timeout = null,
