@@ -250,9 +250,24 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 2 MiB/s for a file of tens of MiB: the copy takes long enough to be caught in the middle.
         var migrate = A.Daemon.StartCli("migrate", "sc", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString());
-        await Poll.UntilAsync(() => File.Exists(disk + ".lm-overlay") && File.Exists(OnB(disk)) && AllocatedBytes(OnB(disk)) > (4 << 20), Slow,
-            "the copy of the image's file to be under way");
+        System.Text.Json.JsonElement copying = default;
+        await Poll.UntilAsync(async () =>
+        {
+            var jobs = (await A.Daemon.CliAsync("jobs", "--json")).Json();
+            foreach (var job in jobs.EnumerateArray())
+            {
+                if (job.GetProperty("domain").GetString() == "sc" && job.GetProperty("state").GetString() == "running"
+                    && job.GetProperty("dataTransferred").GetInt64() > (4 << 20))
+                {
+                    copying = job.Clone();
+                    return true;
+                }
+            }
+            return false;
+        }, Slow, "the copy of the image's file to be under way");
+        Assert.True(File.Exists(disk + ".lm-overlay"), "no overlay on a while its image is copied");
         var cancel = await A.Daemon.CliAsync("cancel", "sc");
+        output.WriteLine($"cancelled at {copying.GetProperty("dataTransferred").GetInt64() >> 20} MiB of disk copied, {copying.GetProperty("dataRemaining").GetInt64() >> 20} MiB to go (disk and RAM)");
         await migrate.WaitForExitAsync().WaitAsync(Slow);
 
         Assert.True(cancel.ExitCode == 0, cancel.ToString());
@@ -300,10 +315,6 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         File.Delete(raw);
         return sum;
     }
-
-    /// <summary>Bytes a (sparse) file holds on disk, as stat's block count says.</summary>
-    private static long AllocatedBytes(string path) =>
-        long.Parse(ProcessRunner.Run("stat", "-c", "%b", path).Stdout.Trim()) * 512;
 
     [Fact]
     public async Task Migrate_CopyStorageOverAnExistingImage_RefusedAndTheImageThereIsKept()
