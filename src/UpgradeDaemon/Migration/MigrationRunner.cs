@@ -71,6 +71,10 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                     Snapshots.QemuImg.For(begin.Source.Binary), token).ConfigureAwait(false);
                 if (copied.Count > 0)
                 {
+                    // Journaled before the overlays exist: recovery after a crash from here on merges back whatever is there.
+                    record = record with { SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList() };
+                    if (record.SnapshotDisks.Count > 0)
+                        journal.Write(record);
                     // Before the destination prepares: it sizes each snapshot-carrying image to the file frozen here.
                     mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
                     await mirror.FreezeAsync(token).ConfigureAwait(false);
@@ -82,11 +86,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
                 { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
-            record = record with
-            {
-                TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri,
-                SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList(),
-            };
+            record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
             targetExited = dst.WhenTargetExits(job.Id);

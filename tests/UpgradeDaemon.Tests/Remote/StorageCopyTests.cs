@@ -151,12 +151,25 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     /// Issue 13 item 3: two internal snapshots (one with VM state, one disk-only) taken while the guest writes its disk
     /// arrive on b with the disk: same names and VM-state sizes, each snapshot's data identical, both revertible there.
     /// </summary>
-    [Fact]
-    public async Task Migrate_CopyStorageAllWithTwoSnapshots_SnapshotsArriveIntactAndRevertOnTheDestination()
+    [Theory]
+    [InlineData("all")]
+    [InlineData("inc")]
+    public async Task Migrate_CopyStorageWithTwoSnapshots_SnapshotsArriveIntactAndRevertOnTheDestination(string mode)
     {
         await StartHostsAsync("512m");
         var disk = Path.Combine(_images, "disk.qcow2");
-        await CreateImageAsync(disk, "qcow2");
+        if (mode == "inc")
+        {
+            // The snapshots are in the top layer; the base is on both hosts.
+            var backing = Path.Combine(_images, "base.qcow2");
+            await CreateImageAsync(backing, "qcow2");
+            ProcessRunner.Run("qemu-img", "create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", disk);
+            File.Copy(backing, OnB(backing));
+        }
+        else
+        {
+            await CreateImageAsync(disk, "qcow2");
+        }
         var console = await BootWriterAsync("sn", disk, "qcow2");
         await console.WaitForDiskWritesAsync(0, 50, Slow);
 
@@ -176,11 +189,11 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
             sumsOnA[name] = await SnapshotChecksumAsync(disk, name, onB: false);
         Assert.NotEqual(sumsOnA["live"], sumsOnA["disk"]);
 
-        var result = await A.Daemon.CliAsync("migrate", "sn", "--to", B.SshUri, "--copy-storage", "all", "--json");
+        var result = await A.Daemon.CliAsync("migrate", "sn", "--to", B.SshUri, "--copy-storage", mode, "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
         var job = result.Json();
         Assert.Equal("completed", job.GetProperty("state").GetString());
-        output.WriteLine($"copy-storage all, qcow2 with 2 snapshots ({new FileInfo(disk).Length >> 20} MiB file): downtime {job.GetProperty("downtimeMs").GetInt64()} ms, " +
+        output.WriteLine($"copy-storage {mode}, qcow2 with 2 snapshots ({new FileInfo(disk).Length >> 20} MiB file): downtime {job.GetProperty("downtimeMs").GetInt64()} ms, " +
                          $"total {job.GetProperty("totalMs").GetInt64()} ms");
         var lastOnA = console.DiskWrites().Last();
         var consoleB = B.Daemon.Console("sn");
@@ -190,9 +203,12 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.False(File.Exists(disk + ".lm-overlay"), "a's overlay is left");
         Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b's overlay is left");
 
-        // One qcow2 on b, no backing file, holding both snapshots as a had them, each with the same data.
+        // One qcow2 on b (over the same backing file for inc), holding both snapshots as a had them, each with the same data.
         var infoB = await OnBAsync("qemu-img", "info", "-U", disk);
-        Assert.DoesNotContain("backing file", infoB.Stdout);
+        if (mode == "inc")
+            Assert.Contains("backing file: " + Path.Combine(_images, "base.qcow2"), infoB.Stdout);
+        else
+            Assert.DoesNotContain("backing file", infoB.Stdout);
         Assert.Equal(snapshotsOnA, await ImageSnapshotsAsync(disk, onB: true));
         foreach (var (name, sum) in sumsOnA)
             Assert.Equal(sum, await SnapshotChecksumAsync(disk, name, onB: true));
@@ -250,21 +266,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
 
         // 2 MiB/s for a file of tens of MiB: the copy takes long enough to be caught in the middle.
         var migrate = A.Daemon.StartCli("migrate", "sc", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString());
-        System.Text.Json.JsonElement copying = default;
-        await Poll.UntilAsync(async () =>
-        {
-            var jobs = (await A.Daemon.CliAsync("jobs", "--json")).Json();
-            foreach (var job in jobs.EnumerateArray())
-            {
-                if (job.GetProperty("domain").GetString() == "sc" && job.GetProperty("state").GetString() == "running"
-                    && job.GetProperty("dataTransferred").GetInt64() > (4 << 20))
-                {
-                    copying = job.Clone();
-                    return true;
-                }
-            }
-            return false;
-        }, Slow, "the copy of the image's file to be under way");
+        var copying = await WaitForDiskCopyAsync("sc");
         Assert.True(File.Exists(disk + ".lm-overlay"), "no overlay on a while its image is copied");
         var cancel = await A.Daemon.CliAsync("cancel", "sc");
         output.WriteLine($"cancelled at {copying.GetProperty("dataTransferred").GetInt64() >> 20} MiB of disk copied, {copying.GetProperty("dataRemaining").GetInt64() >> 20} MiB to go (disk and RAM)");
@@ -283,6 +285,82 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
         foreach (var (name, sum) in sumsBefore)
             Assert.Equal(sum, await SnapshotChecksumAsync(disk, name, onB: false));
+    }
+
+    /// <summary>Issue 13 item 4 with snapshots: b's disk fills during the copy of the image's file; a merges its overlay back and runs on.</summary>
+    [Fact]
+    public async Task Migrate_DestinationDiskFullDuringASnapshotCarryingCopy_FailsCleanlyAndTheSourceKeepsItsSnapshots()
+    {
+        await StartHostsAsync("8m");
+        var disk = Path.Combine(_images, "disk.qcow2");
+        await CreateImageAsync(disk, "qcow2");
+        var console = await BootWriterAsync("sf", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "disk", "--disk-only")).ExitCode == 0);
+        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+
+        var result = await A.Daemon.CliAsync("migrate", "sf", "--to", B.SshUri, "--copy-storage", "all");
+
+        output.WriteLine(result.ToString());
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("No space left", result.Stderr);
+        Assert.False(File.Exists(disk + ".lm-overlay"), "a's overlay was not merged back and removed");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
+        await AssertSourceKeepsItAsync("sf", disk, console);
+        Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
+    /// <summary>
+    /// A daemon killed in the middle of a snapshot-carrying copy: the restarted one finds the job in its journal, merges the
+    /// overlay back into the image and resumes the guest there; b drops what it made.
+    /// </summary>
+    [Fact]
+    public async Task Sigkill_SourceDaemonDuringASnapshotCarryingCopy_RestartMergesTheOverlayBack()
+    {
+        await StartHostsAsync("512m");
+        var disk = Path.Combine(_images, "disk.qcow2");
+        await CreateImageAsync(disk, "qcow2");
+        var console = await BootWriterAsync("sk", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "disk", "--disk-only")).ExitCode == 0);
+        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+
+        var started = await A.Daemon.CliAsync("migrate", "sk", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString(), "--detach");
+        Assert.True(started.ExitCode == 0, started.ToString());
+        await WaitForDiskCopyAsync("sk");
+        Assert.True(File.Exists(disk + ".lm-overlay"), "no overlay on a while its image is copied");
+        await A.Daemon.KillAsync();
+        await A.Daemon.StartAsync();
+
+        await Poll.UntilAsync(() => !File.Exists(disk + ".lm-overlay"), Slow, "the restarted daemon to merge a's overlay back");
+        Assert.Equal("running", await StateAsync(A, "sk"));
+        await Poll.UntilAsync(() => !File.Exists(OnB(disk)), Slow, "b to drop the image it made (abort or lease)");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
+        await AssertSourceKeepsItAsync("sk", disk, console);
+        Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
+    /// <summary>Until a's running job of <paramref name="name"/> reports some disk bytes copied; returns that job.</summary>
+    private async Task<System.Text.Json.JsonElement> WaitForDiskCopyAsync(string name)
+    {
+        System.Text.Json.JsonElement copying = default;
+        await Poll.UntilAsync(async () =>
+        {
+            var jobs = (await A.Daemon.CliAsync("jobs", "--json")).Json();
+            foreach (var job in jobs.EnumerateArray())
+            {
+                if (job.GetProperty("domain").GetString() == name && job.GetProperty("state").GetString() == "running"
+                    && job.GetProperty("dataTransferred").GetInt64() > (4 << 20))
+                {
+                    copying = job.Clone();
+                    return true;
+                }
+            }
+            return false;
+        }, Slow, "the copy of the image's file to be under way");
+        return copying;
     }
 
     /// <summary>The image's internal snapshots as qemu-img info lists them: name and VM-state size, in order.</summary>
