@@ -140,6 +140,9 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             {
                 registry.SetActive(domain, source, DomainState.Paused);
                 await src.HandOverAsync(domain, source, record.UndefineSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
+                // The image here stays what the guest left (as after a switch without the crash): its overlay merged in.
+                if (await Remote.StorageMirror.MergeAfterHandOverAsync(source, record.SnapshotDisks).ConfigureAwait(false) is { } notMerged)
+                    LogOverlayLeft(record.Id, domain.Name, notMerged);
             }
             else
             {
@@ -486,6 +489,9 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) resumed")]
     private partial void LogResumed(string domainName, string instanceId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} runs on the destination; a temporary overlay here was not merged into its image: {Reason}")]
+    private partial void LogOverlayLeft(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) did not answer ({Liveness}): {Reason}")]
     private partial void LogNotAnswering(string domainName, string instanceId, int pid, InstanceLiveness liveness, string reason);

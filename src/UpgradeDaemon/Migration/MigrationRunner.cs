@@ -69,6 +69,12 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             {
                 copied = await Remote.StorageCopyPlan.ForSourceAsync(begin.Source.Definition, job.Options.CopyStorage,
                     Snapshots.QemuImg.For(begin.Source.Binary), token).ConfigureAwait(false);
+                // The destination merges its overlay into the copied image once the guest runs there; a guest that stays
+                // paused would leave it in place, and its snapshot commands on the wrong node.
+                if (!begin.SourceWasRunning && copied.Any(c => c.CarriesSnapshots))
+                    throw new MigrationException(MigrationPhase.Prepare, $"domain {job.DomainName} is paused and disk(s) " +
+                        $"{string.Join(", ", copied.Where(c => c.CarriesSnapshots).Select(c => $"disks[{c.Index}]"))} hold internal snapshots: " +
+                        "a storage copy carries them only for a running guest; resume it first");
                 if (copied.Count > 0)
                 {
                     // Journaled before the overlays exist: recovery after a crash from here on merges back whatever is there.

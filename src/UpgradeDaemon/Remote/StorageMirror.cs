@@ -264,27 +264,38 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     /// <returns>"" or "; WHY" when an overlay stays (its image then lacks the guest's last writes).</returns>
     public async Task<string> MergeAfterHandOverAsync()
     {
-        if (_disks.All(d => !d.CarriesSnapshots))
+        var problem = await MergeAfterHandOverAsync(source, _disks.Where(d => d.CarriesSnapshots).Select(d => d.Index).ToList()).ConfigureAwait(false);
+        if (problem is null)
             return "";
+        LogAbortIncomplete(job.Id, job.DomainName, problem);
+        return "; " + problem;
+    }
+
+    /// <summary>The same for recovery, which finds a job the destination committed while this daemon was down.</summary>
+    /// <returns>null, or which overlays stay and why.</returns>
+    public static async Task<string?> MergeAfterHandOverAsync(DomainInstance source, IReadOnlyList<int> snapshotDisks)
+    {
+        if (snapshotDisks.Count == 0)
+            return null;
         for (var waited = TimeSpan.Zero; !source.HasExited && waited < MigrationRunner.RollbackTimeout; waited += PollInterval)
             await Task.Delay(PollInterval).ConfigureAwait(false);
         var problems = new List<string>();
-        foreach (var disk in _disks.Where(d => d.CarriesSnapshots))
+        foreach (var index in snapshotDisks)
         {
+            var overlay = CopiedDisk.OverlayPathOf(source.Definition.Disks[index].Path);
             try
             {
-                await Snapshots.QemuImg.CommitAsync(Snapshots.QemuImg.For(source.Binary), OverlayPathOf(disk), CancellationToken.None).ConfigureAwait(false);
-                File.Delete(OverlayPathOf(disk));
+                if (!File.Exists(overlay))
+                    continue;
+                await Snapshots.QemuImg.CommitAsync(Snapshots.QemuImg.For(source.Binary), overlay, CancellationToken.None).ConfigureAwait(false);
+                File.Delete(overlay);
             }
             catch (Exception e) when (e is Snapshots.SnapshotException or IOException)
             {
-                problems.Add($"{OverlayPathOf(disk)} not merged: {e.Message}");
+                problems.Add($"{overlay} not merged: {e.Message}");
             }
         }
-        if (problems.Count == 0)
-            return "";
-        LogAbortIncomplete(job.Id, job.DomainName, string.Join("; ", problems));
-        return "; " + string.Join("; ", problems);
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     private async Task DropBaseReadersAsync(CancellationToken cancellationToken)
