@@ -13,6 +13,12 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 /// (guest stopped) each mirror is cancelled, which in READY leaves the destination's image identical to the source's
 /// (no write lost, none twice), and the client node goes; then the RAM migration continues. The mirror never pivots:
 /// whatever happens, the source's disks stay the guest's disks here, so a rollback only stops the jobs.
+/// <para>
+/// A qcow2 holding internal snapshots first freezes under a temporary overlay (<see cref="FreezeAsync"/>): its file is
+/// mirrored whole from a read-only file node into a raw export (snapshot table, L1s and VM states included), and the
+/// overlay, where the guest now writes, sync top into the destination's overlay. A rollback merges the overlay back
+/// (<see cref="OverlayMerge"/>); after a switch it is committed into the image once this QEMU is gone.
+/// </para>
 /// </summary>
 public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<CopiedDisk> planned, MigrationJob job, ILogger logger)
 {
@@ -34,9 +40,6 @@ public sealed partial class StorageMirror(DomainInstance source, IReadOnlyList<C
     private readonly List<CopiedDisk> _overlays = [];
     private readonly List<CopiedDisk> _baseReaders = [];
     private QemuMonitor Monitor => source.Monitor;
-
-    /// <summary>The temporary overlays on the source's images (snapshot-carrying disks), for the journal: recovery merges them back.</summary>
-    public IReadOnlyList<string> OverlayPaths => _disks.Where(d => d.CarriesSnapshots).Select(d => OverlayPathOf(d)).ToList();
 
     private string OverlayPathOf(CopiedDisk disk) => CopiedDisk.OverlayPathOf(source.Definition.Disks[disk.Index].Path);
 
