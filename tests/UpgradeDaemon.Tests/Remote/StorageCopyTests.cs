@@ -212,8 +212,11 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(snapshotsOnA, await ImageSnapshotsAsync(disk, onB: true));
         foreach (var (name, sum) in sumsOnA)
             Assert.Equal(sum, await SnapshotChecksumAsync(disk, name, onB: true));
+        // b's daemon recorded them from the arrived image, and its list agrees with qemu-img there.
         var list = (await B.Daemon.CliAsync("snapshot", "list", "sn", "--json")).Json();
-        Assert.Equal(["disk", "live"], list.EnumerateArray().Select(l => l.GetProperty("name").GetString()).Order());
+        Assert.Equal([("disk", false, "ok"), ("live", true, "ok")], list.EnumerateArray()
+            .Select(l => (l.GetProperty("name").GetString(), l.GetProperty("vmState").GetBoolean(), l.GetProperty("status").GetString()))
+            .OrderBy(l => l.Item1));
 
         // The VM-state snapshot on b: the guest goes back to its tick counter of that instant, and counts (and writes) on.
         await consoleB.WaitForTicksAsync(consoleB.LastTick()!.Counter, 20, Slow);
