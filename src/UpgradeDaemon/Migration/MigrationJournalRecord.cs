@@ -28,6 +28,9 @@ public sealed record MigrationJournalRecord
     /// <summary>Whether the guest was running when the job began: only then does a rollback resume it.</summary>
     public bool SourceWasRunning { get; init; }
 
+    /// <summary>Storage copy: the disks (indexes) frozen under a temporary overlay on the source; recovery merges them back.</summary>
+    public IReadOnlyList<int> SnapshotDisks { get; init; } = [];
+
     public string? Error { get; init; }
     public MigrationStats? Stats { get; init; }
     public DateTimeOffset StartedAt { get; init; }

@@ -140,6 +140,9 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             {
                 registry.SetActive(domain, source, DomainState.Paused);
                 await src.HandOverAsync(domain, source, record.UndefineSource, _ => ValueTask.CompletedTask).ConfigureAwait(false);
+                // The image here stays what the guest left (as after a switch without the crash): its overlay merged in.
+                if (await Remote.StorageMirror.MergeAfterHandOverAsync(source, record.SnapshotDisks).ConfigureAwait(false) is { } notMerged)
+                    LogOverlayLeft(record.Id, domain.Name, notMerged);
             }
             else
             {
@@ -156,12 +159,15 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
             return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}) and its QEMU here is gone");
         }
         await SettleAsync([source], CancellationToken.None).ConfigureAwait(false);
+        // A snapshot-carrying copy froze the image under an overlay: merged back before the guest resumes on it.
+        var overlayLeft = record.SnapshotDisks.Count > 0 ? await Remote.StorageMirror.RecoverSourceAsync(source, record.SnapshotDisks).ConfigureAwait(false) : null;
         string? notResumed = null;
         if (record.SourceWasRunning)
             notResumed = await ResumeAsync(source).ConfigureAwait(false);
         registry.SetActive(domain, source, record.SourceWasRunning && notResumed is null ? DomainState.Running : DomainState.Paused);
         return (MigrationJobState.Failed, $"the destination did not take the guest ({answer}): it stays on this host" +
-                                          (notResumed is null ? "" : $", but did not resume: {notResumed}"));
+                                          (notResumed is null ? "" : $", but did not resume: {notResumed}") +
+                                          (overlayLeft is null ? "" : $"; its disks' temporary overlays were not merged back: {overlayLeft}"));
     }
 
     /// <summary>Holds the domain (its lock) until the destination answers, then applies the answer.</summary>
@@ -483,6 +489,9 @@ public sealed partial class MigrationRecovery(DomainRegistry registry, Migration
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) resumed")]
     private partial void LogResumed(string domainName, string instanceId, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName} runs on the destination; a temporary overlay here was not merged into its image: {Reason}")]
+    private partial void LogOverlayLeft(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: instance {InstanceId} (pid {Pid}) did not answer ({Liveness}): {Reason}")]
     private partial void LogNotAnswering(string domainName, string instanceId, int pid, InstanceLiveness liveness, string reason);

@@ -69,6 +69,23 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             {
                 copied = await Remote.StorageCopyPlan.ForSourceAsync(begin.Source.Definition, job.Options.CopyStorage,
                     Snapshots.QemuImg.For(begin.Source.Binary), token).ConfigureAwait(false);
+                // The destination merges its overlay into the copied image once the guest runs there; a guest that stays
+                // paused would leave it in place, and its snapshot commands on the wrong node.
+                if (!begin.SourceWasRunning && copied.Any(c => c.CarriesSnapshots))
+                    throw new MigrationException(MigrationPhase.Prepare, $"domain {job.DomainName} is paused and disk(s) " +
+                        $"{string.Join(", ", copied.Where(c => c.CarriesSnapshots).Select(c => $"disks[{c.Index}]"))} hold internal snapshots: " +
+                        "a storage copy carries them only for a running guest; resume it first");
+                if (copied.Count > 0)
+                {
+                    // Journaled before the overlays exist: recovery after a crash from here on merges back whatever is there.
+                    record = record with { SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList() };
+                    if (record.SnapshotDisks.Count > 0)
+                        journal.Write(record);
+                    // Before the destination prepares: it sizes each snapshot-carrying image to the file frozen here.
+                    mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
+                    await mirror.FreezeAsync(token).ConfigureAwait(false);
+                    copied = mirror.Disks;
+                }
                 var session = await sessions.OpenAsync(peer, token).ConfigureAwait(false);
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
@@ -86,8 +103,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 if (prepared.NbdPort == 0)
                     throw new MigrationException(MigrationPhase.Prepare, $"destination {remote.Uri} prepared no NBD export for the disks to copy");
                 // The disks first, until every mirror is in step; the RAM follows, and the disks switch at its end.
-                mirror = new Remote.StorageMirror(begin.Source, copied, job, logger);
-                await mirror.StartAsync(remote.Uri.Host, prepared.NbdPort, remote.Security, token).ConfigureAwait(false);
+                await mirror!.StartAsync(remote.Uri.Host, prepared.NbdPort, remote.Security, token).ConfigureAwait(false);
                 await mirror.WaitReadyAsync(targetExited, token).ConfigureAwait(false);
                 job.BeforeSwitchover = mirror.SwitchAsync;
             }
@@ -138,6 +154,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 await ConfirmAsync(domain, job, begin, dst, targetExited, promoted).ConfigureAwait(false);
             stats = await figures.ConfigureAwait(false);
             record = record with { Stats = stats };
+            if (mirror is not null)
+                await mirror.MergeAfterHandOverAsync().ConfigureAwait(false);
             TryJournal(record with { State = MigrationJobState.Completed });
             LogCompleted(job.Id, job.DomainName, stats.SourcePid, stats.TargetPid, stats.DowntimeMs, stats.TotalMs, stats.TransferredBytes);
             job.End(MigrationJobState.Completed, null);

@@ -32,6 +32,9 @@ public sealed record IncomingRecord
     /// <summary>Storage copy: the images this host created for the job, deleted again unless it commits.</summary>
     public IReadOnlyList<string> CopiedImages { get; init; } = [];
 
+    /// <summary>Storage copy: the disks (indexes) whose internal snapshots travel: an overlay to attach at Commit and merge after it.</summary>
+    public IReadOnlyList<int> SnapshotDisks { get; init; } = [];
+
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

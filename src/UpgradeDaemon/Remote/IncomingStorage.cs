@@ -30,6 +30,10 @@ internal static class IncomingStorage
                 yield return $"disks[{copied.Index}] {disk.Path} exists here: storage copy never overwrites an image (if it is on shared storage, mark the disk shared)";
             else if (Path.GetDirectoryName(disk.Path) is { } directory && !Directory.Exists(directory))
                 yield return $"disks[{copied.Index}] {disk.Path}: directory {directory} does not exist here";
+            if (copied.CarriesSnapshots && disk.Format != "qcow2")
+                yield return $"disks[{copied.Index}] is {disk.Format}: only a qcow2 image carries internal snapshots";
+            if (copied.CarriesSnapshots && File.Exists(CopiedDisk.OverlayPathOf(disk.Path)))
+                yield return $"disks[{copied.Index}]: {CopiedDisk.OverlayPathOf(disk.Path)} exists here (an overlay an earlier job left?): storage copy never overwrites it";
             if (copied.Backing is { } backing)
             {
                 if (disk.Format != "qcow2")
@@ -54,6 +58,19 @@ internal static class IncomingStorage
                 var disk = definition.Disks[copied.Index];
                 await QemuImg.CreateAsync(qemuImg, disk.Path, disk.Format, copied.VirtualSize, copied.Backing, cancellationToken).ConfigureAwait(false);
                 created.Add(disk.Path);
+                if (!copied.CarriesSnapshots)
+                    continue;
+                // A valid image for the paused target to open (inactive, never read for data), as long as the file the
+                // source copies into it byte for byte; the target re-reads it when it becomes active at cont.
+                await using (var file = new FileStream(disk.Path, FileMode.Open, FileAccess.Write))
+                {
+                    if (file.Length > copied.BaseFileLength)
+                        throw new SnapshotException($"disks[{copied.Index}]: the source's image is {copied.BaseFileLength} bytes, less than an empty qcow2 here");
+                    file.SetLength(copied.BaseFileLength);
+                }
+                var overlay = CopiedDisk.OverlayPathOf(disk.Path);
+                await QemuImg.CreateAsync(qemuImg, overlay, "qcow2", copied.VirtualSize, (disk.Path, "qcow2"), cancellationToken).ConfigureAwait(false);
+                created.Add(overlay);
             }
             return created;
         }
@@ -87,11 +104,74 @@ internal static class IncomingStorage
                 // Taken between the probe and the bind.
             }
         }
+        foreach (var disk in disks.Where(d => d.CarriesSnapshots))
+        {
+            // Exporting a node activates it: the image's qcow2 node must stay inactive until cont, so that it reads the copied
+            // file then, not the placeholder it opened. The file arrives through its own raw node; the guest's new writes into
+            // an overlay with no backing yet, attached over the image at the commit (AttachOverlaysAsync).
+            var path = target.Definition.Disks[disk.Index].Path;
+            await target.Monitor.BlockdevAddFileAsync(disk.BaseFileNodeName, path, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await target.Monitor.BlockExportAddNbdAsync(disk.BaseExportName, disk.BaseFileNodeName, disk.BaseExportName, writable: true,
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await target.Monitor.BlockdevAddQcow2OverlayAsync(disk.OverlayNodeName, disk.OverlayFileNodeName, CopiedDisk.OverlayPathOf(path),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        if (disks.Any(d => d.CarriesSnapshots))
+            await target.Monitor.MigrateSetCapabilitiesAsync([new MigrationCapabilityStatus(MigrationCapability.LateBlockActivate, true)],
+                cancellationToken: cancellationToken).ConfigureAwait(false);
         foreach (var disk in disks)
-            await target.Monitor.BlockExportAddNbdAsync(disk.ExportName, disk.NodeName, disk.ExportName, writable: true, cancellationToken: cancellationToken)
+        {
+            var node = disk.CarriesSnapshots ? disk.OverlayNodeName : disk.NodeName;
+            await target.Monitor.BlockExportAddNbdAsync(disk.ExportName, node, disk.ExportName, writable: true, cancellationToken: cancellationToken)
                 .ConfigureAwait(false);
+        }
         return port;
     }
+
+    /// <summary>
+    /// At the commit, the exports gone and the guest not yet resumed: the raw node the image's file came through goes, and
+    /// each overlay goes over its image (the guest's disk from now on). Idempotent for recovery: done once the raw node is gone.
+    /// </summary>
+    public static async Task AttachOverlaysAsync(DomainInstance target, IReadOnlyList<int> snapshotDisks)
+    {
+        var nodes = await target.Monitor.QueryNamedBlockNodeNamesAsync().ConfigureAwait(false);
+        foreach (var disk in snapshotDisks.Select(Carried))
+        {
+            if (!nodes.Contains(disk.BaseFileNodeName))
+                continue;
+            await target.Monitor.BlockdevDelAsync(disk.BaseFileNodeName).ConfigureAwait(false);
+            await target.Monitor.BlockdevSnapshotAsync(disk.NodeName, disk.OverlayNodeName).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>After cont: each overlay merged into its image, which is the guest's disk again (one qcow2, its snapshots intact).</summary>
+    public static async Task MergeOverlaysAsync(DomainInstance target, IReadOnlyList<int> snapshotDisks, CancellationToken cancellationToken)
+    {
+        foreach (var disk in snapshotDisks.Select(Carried))
+            await OverlayMerge.MergeAsync(target.Monitor, disk, CopiedDisk.OverlayPathOf(target.Definition.Disks[disk.Index].Path), cancellationToken)
+                .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The daemon's snapshot records for the arrived images, read from the images themselves (qemu-img info: the truth the
+    /// records are always checked against): each name with its disks and whether it holds a VM state.
+    /// </summary>
+    public static async Task<IReadOnlyList<SnapshotRecord>> RecordsFromImagesAsync(string qemuImg, DomainDefinition definition, IReadOnlyList<int> snapshotDisks,
+        CancellationToken cancellationToken)
+    {
+        var found = new List<(string Path, ImageSnapshot Snapshot)>();
+        foreach (var index in snapshotDisks)
+        {
+            var path = definition.Disks[index].Path;
+            var info = await QemuImg.InfoAsync(qemuImg, path, cancellationToken).ConfigureAwait(false);
+            found.AddRange(info.Snapshots.Select(s => (path, s)));
+        }
+        return found.GroupBy(f => f.Snapshot.Name, StringComparer.Ordinal)
+            .Select(g => new SnapshotRecord(g.Key, g.Min(f => f.Snapshot.Date), g.Any(f => f.Snapshot.VmStateSize > 0), g.Select(f => f.Path).Distinct().ToList()))
+            .ToList();
+    }
+
+    private static CopiedDisk Carried(int index) => new(index, 0, MirrorSync.Full, BaseFileLength: 1);
 
     /// <summary>Before the guest resumes here: the exports and the server go (the source dropped its client nodes at the switch).</summary>
     public static async Task UnexportAsync(DomainInstance target)

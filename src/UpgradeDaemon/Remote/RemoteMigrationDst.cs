@@ -105,7 +105,10 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 Offline = request.Offline,
                 StartedAt = time.GetUtcNow(),
                 // Named before they exist (pre-flight found none there): a crash while they are made still deletes them.
-                CopiedImages = copied.Select(c => definition.Disks[c.Index].Path).ToList(),
+                CopiedImages = copied.SelectMany(c => c.CarriesSnapshots
+                    ? [definition.Disks[c.Index].Path, CopiedDisk.OverlayPathOf(definition.Disks[c.Index].Path)]
+                    : new[] { definition.Disks[c.Index].Path }).ToList(),
+                SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList(),
             };
             // Journaled before the target exists: a crash right after the spawn still finds a record naming it.
             journal.Write(record);
@@ -316,6 +319,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 // Storage copy: the exports go before the guest writes here (the source dropped its clients at the switch).
                 if (record.CopiedImages.Count > 0)
                     await IncomingStorage.UnexportAsync(target).ConfigureAwait(false);
+                await IncomingStorage.AttachOverlaysAsync(target, record.SnapshotDisks).ConfigureAwait(false);
                 await target.Monitor.ContAsync().ConfigureAwait(false);
                 if (definition.Nics.Any(n => n.UsesTap))
                     await AnnounceAsync(target).ConfigureAwait(false);
@@ -338,6 +342,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         }
         if (record.Persistent)
             store.Save(definition);
+        if (target is not null && notResumed is null && record.Resume && record.SnapshotDisks.Count > 0)
+            await FinishSnapshotDisksAsync(record, target, definition).ConfigureAwait(false);
         if (target is null)
         {
             LogCommitted(record.JobId, record.Domain, 0);
@@ -355,6 +361,28 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             LogCommitted(record.JobId, record.Domain, target.Pid);
         // Credentials in use by a stream still flowing (postcopy) must not go: they go once it completed.
         await RemoveStreamSecurityWhenArrivedAsync(target, wait: false).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The guest runs: each overlay is merged into its image (one qcow2 again, its snapshots intact) and the daemon's
+    /// snapshot records are made from what the images hold. A failure leaves the guest running on its overlay, reported.
+    /// </summary>
+    private async Task FinishSnapshotDisksAsync(IncomingRecord record, DomainInstance target, DomainDefinition definition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await IncomingStorage.MergeOverlaysAsync(target, record.SnapshotDisks, timeout.Token).ConfigureAwait(false);
+            var qemuImg = Snapshots.QemuImg.For(definition.Qemu ?? options.QemuBinary);
+            var records = await IncomingStorage.RecordsFromImagesAsync(qemuImg, definition, record.SnapshotDisks, timeout.Token).ConfigureAwait(false);
+            new Snapshots.SnapshotCatalog(options.StateDirectory).Write(definition.Uuid, records);
+            LogSnapshotsArrived(record.JobId, record.Domain, records.Count, string.Join(", ", records.Select(r => r.Name)));
+        }
+        catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException
+                                      or IOException or UnauthorizedAccessException or Snapshots.SnapshotException)
+        {
+            LogSnapshotDisksNotFinished(record.JobId, record.Domain, e.Message);
+        }
     }
 
     private static async Task RemoveStreamSecurityWhenArrivedAsync(DomainInstance target, bool wait)
@@ -629,6 +657,12 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incoming job {JobId}: {DomainName}: overlays merged, {Count} snapshot(s) arrived with the disks: {Names}")]
+    private partial void LogSnapshotsArrived(string jobId, string domainName, int count, string names);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: {DomainName} runs here, but its snapshot-carrying disks were not finished (the guest runs on their overlays): {Reason}")]
+    private partial void LogSnapshotDisksNotFinished(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: announce-self after the switch failed: {Reason}")]
     private partial void LogAnnounceFailed(string domainName, string reason);

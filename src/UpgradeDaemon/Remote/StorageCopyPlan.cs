@@ -15,7 +15,7 @@ namespace LocalMigrate.UpgradeDaemon.Remote;
 public static class StorageCopyPlan
 {
     /// <summary>The disks to copy, read from the images themselves (qemu-img info, which a running QEMU's lock allows).</summary>
-    /// <exception cref="MigrationException">A disk the copy would damage: internal snapshots, which a mirror does not carry.</exception>
+    /// <exception cref="MigrationException">A disk that cannot be read, or snapshots in an image that is not qcow2.</exception>
     public static async Task<IReadOnlyList<CopiedDisk>> ForSourceAsync(DomainDefinition definition, CopyStorage mode, string qemuImg,
         CancellationToken cancellationToken)
     {
@@ -36,20 +36,22 @@ public static class StorageCopyPlan
             {
                 throw new MigrationException(MigrationPhase.Prepare, $"disks[{i}] {disk.Path}: {e.Message}", e);
             }
-            if (info.Snapshots.Count > 0)
-                throw new MigrationException(MigrationPhase.Prepare,
-                    $"disks[{i}] {disk.Path} holds {info.Snapshots.Count} internal snapshot(s) ({string.Join(", ", info.Snapshots.Select(s => s.Name))}): " +
-                    "a block mirror copies what the guest sees, not the snapshot table, so they would not arrive; this build does not copy such a disk yet");
             var top = mode == CopyStorage.Inc && info.BackingFilename is { } backing
                 ? (backing, info.BackingFormat ?? "raw")
                 : ((string, string)?)null;
-            disks.Add(new CopiedDisk(i, info.VirtualSize, top is null ? MirrorSync.Full : MirrorSync.Top, top));
+            // Internal snapshots (table, L1s, VM state) live in the qcow2 file and a mirror copies only what the guest
+            // sees: such an image travels as a file, frozen under an overlay while it is copied (StorageMirror).
+            var baseLength = info.Snapshots.Count > 0 ? new FileInfo(disk.Path).Length : 0;
+            if (baseLength > 0 && info.Format != "qcow2")
+                throw new MigrationException(MigrationPhase.Prepare, $"disks[{i}] {disk.Path}: internal snapshots in a {info.Format} image cannot be carried");
+            disks.Add(new CopiedDisk(i, info.VirtualSize, top is null ? MirrorSync.Full : MirrorSync.Top, top, baseLength));
         }
         return disks;
     }
 
     public static string[] DiskEntries(IEnumerable<CopiedDisk> disks) =>
-        disks.Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Index}:{d.VirtualSize}:{d.Sync.ToQapiString()}")).ToArray();
+        disks.Select(d => string.Create(CultureInfo.InvariantCulture,
+            $"{d.Index}:{d.VirtualSize}:{d.Sync.ToQapiString()}{(d.CarriesSnapshots ? $":{d.BaseFileLength}" : "")}")).ToArray();
 
     public static string[] BackingEntries(IEnumerable<CopiedDisk> disks) =>
         disks.Where(d => d.Backing is not null)
@@ -64,11 +66,15 @@ public static class StorageCopyPlan
         foreach (var entry in diskEntries)
         {
             var parts = entry.Split(':');
-            if (parts.Length == 3 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < diskCount
+            // A fourth field: the image carries internal snapshots and its file, this many bytes, is copied whole.
+            var baseLength = 0L;
+            if (parts.Length is 3 or 4 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < diskCount
                 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
-                && QapiEnum.Parse<MirrorSync>(parts[2]) is var sync && sync != MirrorSync.Unknown && disks.TryAdd(index, new CopiedDisk(index, size, sync)))
+                && (parts.Length == 3 || long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out baseLength) && baseLength > 0)
+                && QapiEnum.Parse<MirrorSync>(parts[2]) is var sync && sync != MirrorSync.Unknown
+                && disks.TryAdd(index, new CopiedDisk(index, size, sync, BaseFileLength: baseLength)))
                 continue;
-            errors.Add($"option copyDisks: bad entry '{entry}' (expected INDEX:VIRTUALSIZE:full|top, each disk once, index below {diskCount})");
+            errors.Add($"option copyDisks: bad entry '{entry}' (expected INDEX:VIRTUALSIZE:full|top[:FILEBYTES], each disk once, index below {diskCount})");
         }
         foreach (var entry in backingEntries)
         {

@@ -35,6 +35,10 @@ internal static class QemuImg
     public static Task SnapshotAsync(string qemuImg, char operation, string name, string image, CancellationToken cancellationToken) =>
         RunAsync(qemuImg, ["snapshot", "-" + operation, name, image], cancellationToken);
 
+    /// <summary><c>qemu-img commit -d OVERLAY</c>: the overlay's clusters written into its backing file (the overlay left as it is).</summary>
+    public static Task CommitAsync(string qemuImg, string overlay, CancellationToken cancellationToken) =>
+        RunAsync(qemuImg, ["commit", "-q", "-d", overlay], cancellationToken);
+
     /// <summary>
     /// <c>qemu-img create -f FORMAT PATH SIZE</c>, or over <paramref name="backing"/> (an overlay: size and content from it).
     /// Refuses to touch an existing file: an image is never overwritten.

@@ -39,11 +39,16 @@ public sealed class StorageCopyPlanTests
     [Fact]
     public void Parse_WhatTheSourceSends_ReadsBackTheSameDisks()
     {
-        CopiedDisk[] disks = [new(0, 64L << 20, MirrorSync.Full), new(2, 1L << 30, MirrorSync.Top, ("/var/lib/images/base:1.qcow2", "qcow2"))];
+        CopiedDisk[] disks =
+        [
+            new(0, 64L << 20, MirrorSync.Full), new(1, 64L << 20, MirrorSync.Full, BaseFileLength: 101384192),
+            new(2, 1L << 30, MirrorSync.Top, ("/var/lib/images/base:1.qcow2", "qcow2"), 327680),
+        ];
 
         var parsed = StorageCopyPlan.Parse(StorageCopyPlan.DiskEntries(disks), StorageCopyPlan.BackingEntries(disks), diskCount: 3);
 
         Assert.Equal(disks, parsed);
+        Assert.Equal([false, true, true], parsed.Select(d => d.CarriesSnapshots));
     }
 
     [Theory]
@@ -51,6 +56,9 @@ public sealed class StorageCopyPlanTests
     [InlineData("0:0:full", null, "bad entry '0:0:full'")]
     [InlineData("0:1024:incremental", null, "bad entry '0:1024:incremental'")]
     [InlineData("0:1024:top", null, "disk 0 syncs top but copyBackings names no backing file")]
+    [InlineData("0:1024:full:0", null, "bad entry '0:1024:full:0'")]
+    [InlineData("0:1024:full:-5", null, "bad entry '0:1024:full:-5'")]
+    [InlineData("0:1024:full:12:3", null, "bad entry '0:1024:full:12:3'")]
     [InlineData("0:1024:full", "0:qcow2:/b.qcow2", "option copyBackings: bad entry '0:qcow2:/b.qcow2'")]
     [InlineData("0:1024:top", "0:vmdk:/b.vmdk", "option copyBackings: bad entry '0:vmdk:/b.vmdk'")]
     public void Parse_BadEntries_RefusedByName(string disk, string? backing, string expected)

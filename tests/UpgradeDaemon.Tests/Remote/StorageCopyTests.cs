@@ -147,24 +147,254 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         await AssertSourceKeepsItAsync("full", disk, console);
     }
 
+    /// <summary>
+    /// Issue 13 item 3: two internal snapshots (one with VM state, one disk-only) taken while the guest writes its disk
+    /// arrive on b with the disk: same names and VM-state sizes, each snapshot's data identical, both revertible there.
+    /// </summary>
+    [Theory]
+    [InlineData("all")]
+    [InlineData("inc")]
+    public async Task Migrate_CopyStorageWithTwoSnapshots_SnapshotsArriveIntactAndRevertOnTheDestination(string mode)
+    {
+        await StartHostsAsync("512m");
+        var disk = Path.Combine(_images, "disk.qcow2");
+        if (mode == "inc")
+        {
+            // The snapshots are in the top layer; the base is on both hosts.
+            var backing = Path.Combine(_images, "base.qcow2");
+            await CreateImageAsync(backing, "qcow2");
+            ProcessRunner.Run("qemu-img", "create", "-q", "-f", "qcow2", "-b", backing, "-F", "qcow2", disk);
+            File.Copy(backing, OnB(backing));
+        }
+        else
+        {
+            await CreateImageAsync(disk, "qcow2");
+        }
+        var console = await BootWriterAsync("sn", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 50, Slow);
+
+        var tickBefore = console.LastTick()!.Counter;
+        var live = await A.Daemon.CliAsync("snapshot", "create", "sn", "live");
+        var tickAfter = console.LastTick()!.Counter;
+        Assert.True(live.ExitCode == 0, live.ToString());
+        await console.WaitForDiskWritesAsync(console.DiskWrites().Last(), 50, Slow);
+        var diskOnly = await A.Daemon.CliAsync("snapshot", "create", "sn", "disk", "--disk-only");
+        Assert.True(diskOnly.ExitCode == 0, diskOnly.ToString());
+        await console.WaitForDiskWritesAsync(console.DiskWrites().Last(), 50, Slow);
+        var snapshotsOnA = await ImageSnapshotsAsync(disk, onB: false);
+        Assert.Equal(["live", "disk"], snapshotsOnA.Select(s => s.Name));
+        Assert.True(snapshotsOnA[0].VmStateSize > 0 && snapshotsOnA[1].VmStateSize == 0, string.Join(", ", snapshotsOnA));
+        var sumsOnA = new Dictionary<string, string>();
+        foreach (var (name, _) in snapshotsOnA)
+            sumsOnA[name] = await SnapshotChecksumAsync(disk, name, onB: false);
+        Assert.NotEqual(sumsOnA["live"], sumsOnA["disk"]);
+
+        var result = await A.Daemon.CliAsync("migrate", "sn", "--to", B.SshUri, "--copy-storage", mode, "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var job = result.Json();
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        output.WriteLine($"copy-storage {mode}, qcow2 with 2 snapshots ({new FileInfo(disk).Length >> 20} MiB file): downtime {job.GetProperty("downtimeMs").GetInt64()} ms, " +
+                         $"total {job.GetProperty("totalMs").GetInt64()} ms");
+        var lastOnA = console.DiskWrites().Last();
+        var consoleB = B.Daemon.Console("sn");
+        await consoleB.WaitForDiskWritesAsync(lastOnA, 50, Slow);
+        Assert.Equal("running", await StateAsync(B, "sn"));
+        Assert.Empty(A.Daemon.QemuProcesses());
+        Assert.False(File.Exists(disk + ".lm-overlay"), "a's overlay is left");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b's overlay is left");
+
+        // One qcow2 on b (over the same backing file for inc), holding both snapshots as a had them, each with the same data.
+        var infoB = await OnBAsync("qemu-img", "info", "-U", disk);
+        if (mode == "inc")
+            Assert.Contains("backing file: " + Path.Combine(_images, "base.qcow2"), infoB.Stdout);
+        else
+            Assert.DoesNotContain("backing file", infoB.Stdout);
+        Assert.Equal(snapshotsOnA, await ImageSnapshotsAsync(disk, onB: true));
+        foreach (var (name, sum) in sumsOnA)
+            Assert.Equal(sum, await SnapshotChecksumAsync(disk, name, onB: true));
+        // b's daemon recorded them from the arrived image, and its list agrees with qemu-img there.
+        var list = (await B.Daemon.CliAsync("snapshot", "list", "sn", "--json")).Json();
+        Assert.Equal([("disk", false, "ok"), ("live", true, "ok")], list.EnumerateArray()
+            .Select(l => (l.GetProperty("name").GetString(), l.GetProperty("vmState").GetBoolean(), l.GetProperty("status").GetString()))
+            .OrderBy(l => l.Item1));
+
+        // The VM-state snapshot on b: the guest goes back to its tick counter of that instant, and counts (and writes) on.
+        await consoleB.WaitForTicksAsync(consoleB.LastTick()!.Counter, 20, Slow);
+        var ticksBeforeRevert = consoleB.Ticks().Count;
+        var revert = await B.Daemon.CliAsync("snapshot", "revert", "sn", "live");
+        Assert.True(revert.ExitCode == 0, revert.ToString());
+        GuestConsole.Tick? first = null;
+        await Poll.UntilAsync(() =>
+        {
+            var ticks = consoleB.Ticks();
+            for (var i = Math.Max(1, ticksBeforeRevert); i < ticks.Count && first is null; i++)
+            {
+                if (ticks[i].Counter <= ticks[i - 1].Counter)
+                    first = ticks[i];
+            }
+            return first is not null;
+        }, Slow, "the guest's counter to go back after the revert on b");
+        output.WriteLine($"snapshot 'live' taken between ticks {tickBefore} and {tickAfter}; first tick on b after its revert: {first!.Counter}");
+        Assert.InRange(first.Counter, tickBefore, tickAfter + 1);
+        await consoleB.WaitForTicksAsync(first.Counter, 20, Slow);
+
+        // The disk-only snapshot, reverted shut off: the disk holds that snapshot's data again.
+        var stop = await B.Daemon.CliAsync("stop", "sn", "--force");
+        Assert.True(stop.ExitCode == 0, stop.ToString());
+        await Poll.UntilAsync(() => B.Daemon.QemuProcesses().Count == 0, Slow, "b's QEMU to end");
+        var revertDisk = await B.Daemon.CliAsync("snapshot", "revert", "sn", "disk");
+        Assert.True(revertDisk.ExitCode == 0, revertDisk.ToString());
+        Assert.Equal(sumsOnA["disk"], await ActiveChecksumAsync(disk));
+
+        Assert.True((await OnBAsync("qemu-img", "check", disk)).ExitCode == 0);
+        ProcessRunner.Run("qemu-img", "check", disk);
+        Assert.Equal(snapshotsOnA, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
+    /// <summary>Issue 13 item 4 with snapshots: a cancel in the middle of the copy merges a's overlay back; nothing is left on b.</summary>
     [Fact]
-    public async Task Migrate_CopyStorageOfADiskWithInternalSnapshots_RefusedBeforeAnythingMoves()
+    public async Task Cancel_DuringASnapshotCarryingCopy_SourceKeepsItsDiskWithBothSnapshotsAndNoOverlay()
     {
         await StartHostsAsync("512m");
         var disk = Path.Combine(_images, "disk.qcow2");
         await CreateImageAsync(disk, "qcow2");
-        var console = await BootWriterAsync("snap", disk, "qcow2");
-        var created = await A.Daemon.CliAsync("snapshot", "create", "snap", "before", "--disk-only");
-        Assert.True(created.ExitCode == 0, created.ToString());
+        var console = await BootWriterAsync("sc", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sc", "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sc", "disk", "--disk-only")).ExitCode == 0);
+        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+        var sumsBefore = new Dictionary<string, string>();
+        foreach (var (name, _) in snapshotsBefore)
+            sumsBefore[name] = await SnapshotChecksumAsync(disk, name, onB: false);
 
-        var result = await A.Daemon.CliAsync("migrate", "snap", "--to", B.SshUri, "--copy-storage", "all");
+        // 2 MiB/s for a file of tens of MiB: the copy takes long enough to be caught in the middle.
+        var migrate = A.Daemon.StartCli("migrate", "sc", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString());
+        var copying = await WaitForDiskCopyAsync("sc");
+        Assert.True(File.Exists(disk + ".lm-overlay"), "no overlay on a while its image is copied");
+        var cancel = await A.Daemon.CliAsync("cancel", "sc");
+        output.WriteLine($"cancelled at {copying.GetProperty("dataTransferred").GetInt64() >> 20} MiB of disk copied, {copying.GetProperty("dataRemaining").GetInt64() >> 20} MiB to go (disk and RAM)");
+        await migrate.WaitForExitAsync().WaitAsync(Slow);
 
+        Assert.True(cancel.ExitCode == 0, cancel.ToString());
+        Assert.NotEqual(0, migrate.ExitCode);
+        var error = await migrate.StandardError.ReadToEndAsync();
+        output.WriteLine(error);
+        Assert.Contains("cancelled", error);
+        Assert.False(File.Exists(disk + ".lm-overlay"), "a's overlay was not merged back and removed");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
+        // The guest's writes during the copy went into the overlay and came back with it (AssertSourceKeepsItAsync checks
+        // every counter), and the image is one qcow2 again with both snapshots as they were.
+        await AssertSourceKeepsItAsync("sc", disk, console);
+        Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
+        foreach (var (name, sum) in sumsBefore)
+            Assert.Equal(sum, await SnapshotChecksumAsync(disk, name, onB: false));
+    }
+
+    /// <summary>Issue 13 item 4 with snapshots: b's disk fills during the copy of the image's file; a merges its overlay back and runs on.</summary>
+    [Fact]
+    public async Task Migrate_DestinationDiskFullDuringASnapshotCarryingCopy_FailsCleanlyAndTheSourceKeepsItsSnapshots()
+    {
+        await StartHostsAsync("8m");
+        var disk = Path.Combine(_images, "disk.qcow2");
+        await CreateImageAsync(disk, "qcow2");
+        var console = await BootWriterAsync("sf", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "disk", "--disk-only")).ExitCode == 0);
+        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+
+        var result = await A.Daemon.CliAsync("migrate", "sf", "--to", B.SshUri, "--copy-storage", "all");
+
+        output.WriteLine(result.ToString());
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("internal snapshot", result.Stderr);
-        Assert.Contains("before", result.Stderr);
-        Assert.False(File.Exists(OnB(disk)));
-        Assert.Equal("running", await StateAsync(A, "snap"));
-        await console.WaitForDiskWritesAsync(console.DiskWrites().Last(), 20, Slow);
+        Assert.Contains("No space left", result.Stderr);
+        Assert.False(File.Exists(disk + ".lm-overlay"), "a's overlay was not merged back and removed");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
+        await AssertSourceKeepsItAsync("sf", disk, console);
+        Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
+    /// <summary>
+    /// A daemon killed in the middle of a snapshot-carrying copy: the restarted one finds the job in its journal, merges the
+    /// overlay back into the image and resumes the guest there; b drops what it made.
+    /// </summary>
+    [Fact]
+    public async Task Sigkill_SourceDaemonDuringASnapshotCarryingCopy_RestartMergesTheOverlayBack()
+    {
+        await StartHostsAsync("512m");
+        var disk = Path.Combine(_images, "disk.qcow2");
+        await CreateImageAsync(disk, "qcow2");
+        var console = await BootWriterAsync("sk", disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "disk", "--disk-only")).ExitCode == 0);
+        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+
+        var started = await A.Daemon.CliAsync("migrate", "sk", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString(), "--detach");
+        Assert.True(started.ExitCode == 0, started.ToString());
+        await WaitForDiskCopyAsync("sk");
+        Assert.True(File.Exists(disk + ".lm-overlay"), "no overlay on a while its image is copied");
+        await A.Daemon.KillAsync();
+        await A.Daemon.StartAsync();
+
+        await Poll.UntilAsync(() => !File.Exists(disk + ".lm-overlay"), Slow, "the restarted daemon to merge a's overlay back");
+        Assert.Equal("running", await StateAsync(A, "sk"));
+        await Poll.UntilAsync(() => !File.Exists(OnB(disk)), Slow, "b to drop the image it made (abort or lease)");
+        Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
+        await AssertSourceKeepsItAsync("sk", disk, console);
+        Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
+    /// <summary>Until a's running job of <paramref name="name"/> reports some disk bytes copied; returns that job.</summary>
+    private async Task<System.Text.Json.JsonElement> WaitForDiskCopyAsync(string name)
+    {
+        System.Text.Json.JsonElement copying = default;
+        await Poll.UntilAsync(async () =>
+        {
+            var jobs = (await A.Daemon.CliAsync("jobs", "--json")).Json();
+            foreach (var job in jobs.EnumerateArray())
+            {
+                if (job.GetProperty("domain").GetString() == name && job.GetProperty("state").GetString() == "running"
+                    && job.GetProperty("dataTransferred").GetInt64() > (4 << 20))
+                {
+                    copying = job.Clone();
+                    return true;
+                }
+            }
+            return false;
+        }, Slow, "the copy of the image's file to be under way");
+        return copying;
+    }
+
+    /// <summary>The image's internal snapshots as qemu-img info lists them: name and VM-state size, in order.</summary>
+    private async Task<List<(string Name, long VmStateSize)>> ImageSnapshotsAsync(string disk, bool onB)
+    {
+        string[] info = ["qemu-img", "info", "-U", "--output=json", disk];
+        var result = onB ? await OnBAsync(info[0], info[1..]) : await ProcessRunner.RunAsync(info[0], info[1..]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(result.Stdout);
+        return json.RootElement.TryGetProperty("snapshots", out var snapshots)
+            ? snapshots.EnumerateArray().Select(s => (s.GetProperty("name").GetString()!, s.GetProperty("vm-state-size").GetInt64())).ToList()
+            : [];
+    }
+
+    /// <summary>SHA-256 of what the guest saw on the disk when <paramref name="snapshot"/> was taken.</summary>
+    private async Task<string> SnapshotChecksumAsync(string disk, string snapshot, bool onB) =>
+        await ChecksumOfAsync(["-l", $"snapshot.name={snapshot}"], disk, onB);
+
+    /// <summary>SHA-256 of what the guest sees on the disk now (b's, shut off).</summary>
+    private async Task<string> ActiveChecksumAsync(string disk) => await ChecksumOfAsync([], disk, onB: true);
+
+    private async Task<string> ChecksumOfAsync(string[] select, string disk, bool onB)
+    {
+        var raw = Path.Combine(_scratch, $"snap-{Guid.NewGuid():N}.raw");
+        string[] convert = ["qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", .. select, disk, raw];
+        var result = onB ? await OnBAsync(convert[0], convert[1..]) : await ProcessRunner.RunAsync(convert[0], convert[1..]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        await using var file = File.OpenRead(raw);
+        var sum = Convert.ToHexString(await System.Security.Cryptography.SHA256.HashDataAsync(file));
+        File.Delete(raw);
+        return sum;
     }
 
     [Fact]

@@ -44,6 +44,10 @@ public sealed partial class QemuMonitor
             TlsHostname = tlsHostname,
         }, timeout, cancellationToken);
 
+    /// <summary><c>blockdev-add</c> of a file (protocol) node: the bytes of <paramref name="path"/> as they are, whatever format they hold.</summary>
+    public Task BlockdevAddFileAsync(string nodeName, string path, bool readOnly = false, TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
+        ExecuteAsync("blockdev-add", new { Driver = "file", NodeName = nodeName, Filename = path, ReadOnly = readOnly }, timeout, cancellationToken);
+
     /// <summary><c>blockdev-add</c> of a qcow2 overlay (file node and format node) whose backing is attached later by blockdev-snapshot.</summary>
     public async Task BlockdevAddQcow2OverlayAsync(string nodeName, string fileNodeName, string path, TimeSpan? timeout = null,
         CancellationToken cancellationToken = default)
@@ -102,4 +106,12 @@ public sealed partial class QemuMonitor
     /// <summary><c>query-block-jobs</c>: every block job with its progress (offset of len) and readiness.</summary>
     public async Task<IReadOnlyList<BlockJobInfo>> QueryBlockJobsAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         await ExecuteAsync<List<BlockJobInfo>>("query-block-jobs", null, timeout, cancellationToken).ConfigureAwait(false);
+
+    /// <summary><c>query-named-block-nodes</c> (flat): the node names there are, to find a node left over by an interrupted job.</summary>
+    public async Task<IReadOnlyList<string>> QueryNamedBlockNodeNamesAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        var nodes = await ExecuteAsync<System.Text.Json.JsonElement>("query-named-block-nodes", new { Flat = true }, timeout, cancellationToken)
+            .ConfigureAwait(false);
+        return nodes.EnumerateArray().Select(n => n.TryGetProperty("node-name", out var name) ? name.GetString() ?? "" : "").ToList();
+    }
 }
