@@ -56,6 +56,8 @@ internal static class ProgressDisplay
             figures += $", throttled {job.CpuThrottlePercent}%";
         if (job.ConvergeAction.Length > 0)
             figures += $" ({job.ConvergeAction})";
+        if (job.Transfer == Contract.BusContract.Transfers.Paused)
+            figures += " (guest paused for the copy)";
         return figures;
     }
 
