@@ -38,10 +38,12 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("all", "qcow2")]
-    [InlineData("all", "raw")]
-    [InlineData("inc", "qcow2")]
-    public async Task Migrate_CopyStorage_DiskArrivesIdenticalAndNoGuestWriteIsLost(string mode, string format)
+    [InlineData("all", "qcow2", "ssh")]
+    [InlineData("all", "raw", "ssh")]
+    [InlineData("inc", "qcow2", "ssh")]
+    // tls://: the NBD export and the mirror use the hosts' X.509 credentials and the destination's tls-authz, as the RAM stream does.
+    [InlineData("all", "qcow2", "tls")]
+    public async Task Migrate_CopyStorage_DiskArrivesIdenticalAndNoGuestWriteIsLost(string mode, string format, string transport)
     {
         await StartHostsAsync("512m");
         var disk = Path.Combine(_images, $"disk.{format}");
@@ -61,7 +63,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         var console = await BootWriterAsync("cs", disk, format);
         var before = await console.WaitForDiskWritesAsync(0, 50, Slow);
 
-        var result = await A.Daemon.CliAsync("migrate", "cs", "--to", B.SshUri, "--copy-storage", mode, "--json");
+        var result = await A.Daemon.CliAsync("migrate", "cs", "--to", transport == "tls" ? $"tls://{B.Address}" : B.SshUri, "--copy-storage", mode, "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
         var job = result.Json();
         Assert.Equal("completed", job.GetProperty("state").GetString());
