@@ -90,7 +90,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
-                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied }, token).ConfigureAwait(false);
+                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied, Snapshots = remote is null ? [] : src.SnapshotRecordsOf(domain) }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
@@ -204,7 +204,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             record = await EnterAsync(job, record, MigrationPhase.Prepare, job.CancellationToken).ConfigureAwait(false);
             var session = await sessions.OpenAsync(peer, job.CancellationToken).ConfigureAwait(false);
             remote = new Remote.RemoteDestination(session, sessions, job.Options, resume: false, sessions.PkiDirectory);
-            await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false), job.CancellationToken).ConfigureAwait(false);
+            await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false) { Snapshots = src.SnapshotRecordsOf(domain) },
+                job.CancellationToken).ConfigureAwait(false);
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
             try
             {
