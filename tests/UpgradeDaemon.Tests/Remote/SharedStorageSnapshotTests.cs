@@ -116,6 +116,63 @@ public sealed class SharedStorageSnapshotTests(ITestOutputHelper output) : IAsyn
         Assert.True(revert.ExitCode == 0, revert.ToString());
     }
 
+    /// <summary>
+    /// a's record disagrees with its image (one snapshot deleted behind the daemon's back, another recorded with a VM state it
+    /// lacks): b stores what the image holds, marks both records, logs them; the deleted one lists as missing there.
+    /// </summary>
+    [Fact]
+    public async Task MigrateOffline_RecordTheImageDisagreesWith_MarkedOnBAndLoggedNotTrusted()
+    {
+        var disk = Path.Combine(_images, "odd.qcow2");
+        ProcessRunner.Run("qemu-img", "create", "-q", "-f", "qcow2", disk, "16M");
+        await DefineAsync("odd", disk);
+        foreach (var name in new[] { "kept", "flipped", "gone" })
+        {
+            var create = await A.Daemon.CliAsync("snapshot", "create", "odd", name, "--disk-only");
+            Assert.True(create.ExitCode == 0, create.ToString());
+        }
+        ProcessRunner.Run("qemu-img", "snapshot", "-d", "gone", disk);
+        var catalogOnA = Assert.Single(Directory.GetFiles(Path.Combine(A.Daemon.StateDirectory, "snapshots"), "*.json"));
+        var records = JsonNode.Parse(await File.ReadAllTextAsync(catalogOnA))!.AsArray();
+        records.Single(r => r!["name"]!.GetValue<string>() == "flipped")!["vmState"] = true;
+        await File.WriteAllTextAsync(catalogOnA, records.ToJsonString());
+
+        var move = await A.Daemon.CliAsync("migrate", "odd", "--to", B.SshUri, "--offline", "--json");
+        Assert.True(move.ExitCode == 0, move.ToString());
+
+        var list = await ListAsync(B, "odd");
+        Assert.Equal([("flipped", false, "ok"), ("gone", false, "missing"), ("kept", false, "ok")], list.Select(l => (l.Name, l.VmState, l.Status)).OrderBy(l => l.Name));
+        var catalogOnB = Assert.Single(Directory.GetFiles(Path.Combine(B.Daemon.StateDirectory, "snapshots"), "*.json"));
+        var problems = JsonNode.Parse(await File.ReadAllTextAsync(catalogOnB))!.AsArray()
+            .ToDictionary(r => r!["name"]!.GetValue<string>(), r => r!["problem"]?.GetValue<string>());
+        output.WriteLine(string.Join("\n", problems.Select(p => $"{p.Key}: {p.Value ?? "(none)"}")));
+        Assert.Null(problems["kept"]);
+        Assert.Contains("VM state", problems["flipped"]);
+        Assert.Contains("did not hold it", problems["gone"]);
+        Assert.Contains("snapshot flipped does not match", B.Daemon.Log);
+        Assert.Contains("snapshot gone does not match", B.Daemon.Log);
+    }
+
+    /// <summary>A move the destination refuses leaves a's record as it was.</summary>
+    [Fact]
+    public async Task MigrateOffline_RefusedByTheDestination_SourceKeepsItsRecord()
+    {
+        var disk = Path.Combine(_images, "stay.qcow2");
+        ProcessRunner.Run("qemu-img", "create", "-q", "-f", "qcow2", disk, "16M");
+        await DefineAsync("stay", disk);
+        var create = await A.Daemon.CliAsync("snapshot", "create", "stay", "base", "--disk-only");
+        Assert.True(create.ExitCode == 0, create.ToString());
+        Assert.Equal(0, (await B.Daemon.CliAsync("maintenance", "on")).ExitCode);
+
+        var move = await A.Daemon.CliAsync("migrate", "stay", "--to", B.SshUri, "--offline");
+        Assert.True(move.ExitCode != 0, move.ToString());
+        Assert.Contains("maintenance", move.ToString());
+
+        Assert.Equal([("base", false, "ok")], (await ListAsync(A, "stay")).Select(l => (l.Name, l.VmState, l.Status)));
+        Assert.Empty(Directory.Exists(Path.Combine(B.Daemon.StateDirectory, "snapshots"))
+            ? Directory.GetFiles(Path.Combine(B.Daemon.StateDirectory, "snapshots"), "*.json") : []);
+    }
+
     private async Task DefineAsync(string name, string disk)
     {
         var definition = JsonNode.Parse(EngineHarness.GuestDefinition(name, 256, UpgradeDaemon.Domains.MemoryBacking.Private, 16))!.AsObject();
