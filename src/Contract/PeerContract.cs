@@ -141,6 +141,9 @@ public static class PeerContract
 
         /// <summary>u: the NBD server's port for storage copy; absent without <see cref="PrepareKeys.CopyDisks"/>.</summary>
         public const string NbdPort = "nbdPort";
+
+        /// <summary>as: "NAME: what differs" for each sent snapshot record the images here disagree with (logged by the source under its job).</summary>
+        public const string SnapshotProblems = "snapshotProblems";
     }
 
     /// <summary>Results of Query.</summary>

@@ -96,6 +96,7 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
                 Strings(prepared, PeerContract.PreparedKeys.TargetParameters).Select(p => p.Split('=', 2))
                     .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal)),
             NbdPort = prepared.TryGetValue(PeerContract.PreparedKeys.NbdPort, out var nbd) && nbd.Type == VariantValueType.UInt32 ? (int)nbd.GetUInt32() : 0,
+            SnapshotProblems = Strings(prepared, PeerContract.PreparedKeys.SnapshotProblems),
         };
     }
 

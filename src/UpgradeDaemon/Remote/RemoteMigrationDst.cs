@@ -115,10 +115,12 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             // Journaled before the target exists: a crash right after the spawn still finds a record naming it.
             journal.Write(record);
             Touch(jobId);
+            // Told to the source too, which logs them under its job: the operator there asked for the move.
+            var snapshotProblems = snapshots?.Where(r => r.Problem is not null).Select(r => $"{r.Name}: {r.Problem}").ToList() ?? [];
             if (request.Offline)
             {
                 LogPrepared(jobId, definition.Name, caller, 0, 0);
-                return new PrepareResult("", 0, "", "", 0);
+                return new PrepareResult("", 0, "", "", 0) { SnapshotProblems = snapshotProblems };
             }
             try
             {
@@ -138,7 +140,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                             nbdPort = await IncomingStorage.ExportAsync(target, "0.0.0.0", copied, request.Security, token).ConfigureAwait(false);
                     },
                 }, cancellationToken).ConfigureAwait(false);
-                prepared = prepared with { NbdPort = nbdPort };
+                prepared = prepared with { NbdPort = nbdPort, SnapshotProblems = snapshotProblems };
                 journal.Write(record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid });
                 LogPrepared(jobId, definition.Name, caller, prepared.Pid, prepared.Port);
                 return prepared;

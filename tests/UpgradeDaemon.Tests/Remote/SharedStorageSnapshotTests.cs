@@ -151,6 +151,8 @@ public sealed class SharedStorageSnapshotTests(ITestOutputHelper output) : IAsyn
         Assert.Contains("did not hold it", problems["gone"]);
         Assert.Contains("snapshot flipped does not match", B.Daemon.Log);
         Assert.Contains("snapshot gone does not match", B.Daemon.Log);
+        // a's job log says so too: the operator who moved it is told.
+        Assert.Contains("found a snapshot record not matching its images (marked there, not trusted): gone:", A.Daemon.Log);
     }
 
     /// <summary>A move the destination refuses leaves a's record as it was.</summary>
