@@ -283,9 +283,9 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 if (undefine)
                 {
                     store.Delete(domain.Definition.Uuid);
+                    registry.Remove(domain);
                     // The destination holds the records now (they went with Prepare); a rollback never gets here, so keeps them.
                     store.Snapshots.Delete(domain.Definition.Uuid);
-                    registry.Remove(domain);
                 }
                 launcher.DeleteSharedMemoryFile(domain.Definition);
             }

@@ -39,8 +39,14 @@ public sealed class SnapshotCatalog(string stateDirectory)
         AtomicFile.WriteAllBytes(PathOf(uuid), ToUtf8Json(records), FileDurability.SurvivesHostCrash);
     }
 
-    /// <summary>The domain left this host: its images' snapshots are the destination's to record now.</summary>
-    public void Delete(Guid uuid) => File.Delete(PathOf(uuid));
+    /// <summary>The domain left this host: its images' snapshots are the destination's to record now. None recorded: nothing to do.</summary>
+    public void Delete(Guid uuid)
+    {
+        var path = PathOf(uuid);
+        // File.Delete throws for a missing directory (no snapshot was ever taken here); a missing file is fine either way.
+        if (File.Exists(path))
+            File.Delete(path);
+    }
 
     /// <summary>The records as the catalog file holds them: also what a remote migration sends (Peer.Prepare's "snapshots").</summary>
     public static byte[] ToUtf8Json(IReadOnlyList<SnapshotRecord> records) => JsonSerializer.SerializeToUtf8Bytes(records, Options);
