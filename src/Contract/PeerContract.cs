@@ -115,6 +115,15 @@ public static class PeerContract
 
         /// <summary>as: for sync "top" disks, "INDEX:FORMAT:PATH": the backing file the new image sits on (it must be here).</summary>
         public const string CopyBackings = "copyBackings";
+
+        /// <summary>
+        /// s: the source daemon's snapshot records of the domain, a JSON array as its catalog file holds them
+        /// (<c>[{"name", "created", "vmState", "disks": [path...]}]</c>). Sent only when there is one (an older
+        /// destination refuses the unknown key by name, so nothing moves without them). This host checks them against
+        /// <c>qemu-img info</c> of its images (a mismatch is logged and marked in the record, never trusted) and stores them
+        /// beside the definition at Commit; without the key, storage copy records what the copied images hold.
+        /// </summary>
+        public const string Snapshots = "snapshots";
     }
 
     /// <summary>Keys of Prepare's reply.</summary>
@@ -132,6 +141,9 @@ public static class PeerContract
 
         /// <summary>u: the NBD server's port for storage copy; absent without <see cref="PrepareKeys.CopyDisks"/>.</summary>
         public const string NbdPort = "nbdPort";
+
+        /// <summary>as: "NAME: what differs" for each sent snapshot record the images here disagree with (logged by the source under its job).</summary>
+        public const string SnapshotProblems = "snapshotProblems";
     }
 
     /// <summary>Results of Query.</summary>

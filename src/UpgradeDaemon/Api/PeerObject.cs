@@ -34,6 +34,7 @@ internal static class PeerObject
                     [PeerContract.PreparedKeys.TargetCapabilities] = prepared.TargetSettings.Capabilities.ToArray(),
                     [PeerContract.PreparedKeys.TargetParameters] = prepared.TargetSettings.Parameters.Select(p => $"{p.Key}={p.Value}").ToArray(),
                     [PeerContract.PreparedKeys.NbdPort] = (uint)prepared.NbdPort,
+                    [PeerContract.PreparedKeys.SnapshotProblems] = prepared.SnapshotProblems.ToArray(),
                 })];
             })
             .On(PeerContract.Finish, async call =>

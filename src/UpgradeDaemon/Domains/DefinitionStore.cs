@@ -12,6 +12,9 @@ public sealed class DefinitionStore(string stateDirectory)
 
     public string PathOf(Guid uuid) => Path.Combine(Directory, uuid.ToString("D") + ".json");
 
+    /// <summary>The snapshot records kept beside the definitions (a remote migration sends them and drops them here after).</summary>
+    public LocalMigrate.UpgradeDaemon.Snapshots.SnapshotCatalog Snapshots { get; } = new(stateDirectory);
+
     public void Save(DomainDefinition definition)
     {
         System.IO.Directory.CreateDirectory(Directory);

@@ -90,8 +90,9 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
-                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied }, token).ConfigureAwait(false);
+                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied, Snapshots = remote is null ? [] : src.SnapshotRecordsOf(domain) }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
+            LogSnapshotProblems(job, prepared);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };
 
             record = await EnterAsync(job, record, MigrationPhase.Perform, token).ConfigureAwait(false);
@@ -204,7 +205,8 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
             record = await EnterAsync(job, record, MigrationPhase.Prepare, job.CancellationToken).ConfigureAwait(false);
             var session = await sessions.OpenAsync(peer, job.CancellationToken).ConfigureAwait(false);
             remote = new Remote.RemoteDestination(session, sessions, job.Options, resume: false, sessions.PkiDirectory);
-            await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false), job.CancellationToken).ConfigureAwait(false);
+            LogSnapshotProblems(job, await remote.PrepareAsync(new PrepareRequest(job.Id, domain.Definition, "", IgnoreShared: false) { Snapshots = src.SnapshotRecordsOf(domain) },
+                job.CancellationToken).ConfigureAwait(false));
             record = await EnterAsync(job, record, MigrationPhase.Confirm, CancellationToken.None).ConfigureAwait(false);
             try
             {
@@ -446,6 +448,15 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} switched to postcopy: {Peer} committed and runs the guest; the rest of its RAM follows")]
     private partial void LogCommittedInPostcopy(string jobId, string domainName, string peer);
+
+    private void LogSnapshotProblems(MigrationJob job, PrepareResult prepared)
+    {
+        foreach (var problem in prepared.SnapshotProblems)
+            LogSnapshotMismatch(job.Id, job.DomainName, job.Destination?.ToString() ?? "", problem);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName}: {Peer} found a snapshot record not matching its images (marked there, not trusted): {Problem}")]
+    private partial void LogSnapshotMismatch(string jobId, string domainName, string peer, string problem);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {DomainName} enters {Phase}")]
     private partial void LogPhase(string jobId, string domainName, MigrationPhase phase);

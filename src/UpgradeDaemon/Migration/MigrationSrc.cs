@@ -254,6 +254,20 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     /// more (and no definition, unless kept), then the source QEMU quits and its RAM file goes.
     /// </summary>
     /// <param name="source">null for an offline migration: no QEMU runs.</param>
+    /// <summary>The domain's snapshot records, to send with a remote Prepare.</summary>
+    /// <exception cref="MigrationException">The catalog file cannot be read: the migration does not start without it.</exception>
+    public IReadOnlyList<Snapshots.SnapshotRecord> SnapshotRecordsOf(Domain domain)
+    {
+        try
+        {
+            return store.Snapshots.Read(domain.Definition.Uuid);
+        }
+        catch (Snapshots.SnapshotException e)
+        {
+            throw new MigrationException(MigrationPhase.Prepare, $"domain {domain.Name}: its snapshot records cannot be sent: {e.Message}");
+        }
+    }
+
     public async Task HandOverAsync(Domain domain, DomainInstance? source, bool undefine, Func<ConfirmStep, ValueTask> reached)
     {
         registry.SetActive(domain, null, DomainState.Shutoff);
@@ -270,6 +284,8 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
                 {
                     store.Delete(domain.Definition.Uuid);
                     registry.Remove(domain);
+                    // The destination holds the records now (they went with Prepare); a rollback never gets here, so keeps them.
+                    store.Snapshots.Delete(domain.Definition.Uuid);
                 }
                 launcher.DeleteSharedMemoryFile(domain.Definition);
             }

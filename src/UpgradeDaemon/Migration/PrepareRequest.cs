@@ -19,4 +19,7 @@ public sealed record PrepareRequest(string JobId, DomainDefinition Definition, s
 
     /// <summary>Storage copy (remote only): the disks the destination creates and exports for the source's mirrors.</summary>
     public IReadOnlyList<CopiedDisk> CopiedDisks { get; init; } = [];
+
+    /// <summary>Remote only: the source's snapshot records of the domain, sent with Prepare (none: not sent).</summary>
+    public IReadOnlyList<Snapshots.SnapshotRecord> Snapshots { get; init; } = [];
 }

@@ -9,4 +9,7 @@ public sealed record PrepareResult(string InstanceId, int Pid, string Uri, strin
 
     /// <summary>Storage copy: the port of the target's NBD server (0: no disk is copied).</summary>
     public int NbdPort { get; init; }
+
+    /// <summary>Remote: the source's snapshot records the destination's images disagree with, "NAME: what differs".</summary>
+    public IReadOnlyList<string> SnapshotProblems { get; init; } = [];
 }

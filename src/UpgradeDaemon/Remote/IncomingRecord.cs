@@ -35,6 +35,13 @@ public sealed record IncomingRecord
     /// <summary>Storage copy: the disks (indexes) whose internal snapshots travel: an overlay to attach at Commit and merge after it.</summary>
     public IReadOnlyList<int> SnapshotDisks { get; init; } = [];
 
+    /// <summary>
+    /// The domain's snapshot records, stored beside the definition at Commit; null when the source sent none. Without
+    /// <see cref="SnapshotDisks"/> (shared storage): already checked against the images at Prepare. With them: as sent,
+    /// checked once the copied images are merged.
+    /// </summary>
+    public IReadOnlyList<Snapshots.SnapshotRecord>? Snapshots { get; init; }
+
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; init; }
 }

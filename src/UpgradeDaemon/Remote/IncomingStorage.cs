@@ -152,25 +152,6 @@ internal static class IncomingStorage
                 .ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The daemon's snapshot records for the arrived images, read from the images themselves (qemu-img info: the truth the
-    /// records are always checked against): each name with its disks and whether it holds a VM state.
-    /// </summary>
-    public static async Task<IReadOnlyList<SnapshotRecord>> RecordsFromImagesAsync(string qemuImg, DomainDefinition definition, IReadOnlyList<int> snapshotDisks,
-        CancellationToken cancellationToken)
-    {
-        var found = new List<(string Path, ImageSnapshot Snapshot)>();
-        foreach (var index in snapshotDisks)
-        {
-            var path = definition.Disks[index].Path;
-            var info = await QemuImg.InfoAsync(qemuImg, path, cancellationToken).ConfigureAwait(false);
-            found.AddRange(info.Snapshots.Select(s => (path, s)));
-        }
-        return found.GroupBy(f => f.Snapshot.Name, StringComparer.Ordinal)
-            .Select(g => new SnapshotRecord(g.Key, g.Min(f => f.Snapshot.Date), g.Any(f => f.Snapshot.VmStateSize > 0), g.Select(f => f.Path).Distinct().ToList()))
-            .ToList();
-    }
-
     private static CopiedDisk Carried(int index) => new(index, 0, MirrorSync.Full, BaseFileLength: 1);
 
     /// <summary>Before the guest resumes here: the exports and the server go (the source dropped its client nodes at the switch).</summary>

@@ -27,6 +27,9 @@ internal sealed record PrepareOptions
 
     public IReadOnlyList<string> CopyBackings { get; init; } = [];
 
+    /// <summary>The source's snapshot records (PeerContract.PrepareKeys.Snapshots); null when it sent none.</summary>
+    public IReadOnlyList<Snapshots.SnapshotRecord>? Snapshots { get; init; }
+
     public int? MultifdChannels { get; init; }
     public MultifdCompression? MultifdCompression { get; init; }
 

@@ -75,6 +75,8 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
             prepareOptions[PeerContract.PrepareKeys.CopyDisks] = VariantValue.Array(StorageCopyPlan.DiskEntries(request.CopiedDisks));
             prepareOptions[PeerContract.PrepareKeys.CopyBackings] = VariantValue.Array(StorageCopyPlan.BackingEntries(request.CopiedDisks));
         }
+        if (request.Snapshots.Count > 0)
+            prepareOptions[PeerContract.PrepareKeys.Snapshots] = VariantValue.String(System.Text.Encoding.UTF8.GetString(Snapshots.SnapshotCatalog.ToUtf8Json(request.Snapshots)));
         if (Security == StreamSecurity.Psk)
         {
             // Made here, sent only through the ssh channel, written 0600 on both sides, gone with the instances' runtime dirs.
@@ -94,6 +96,7 @@ public sealed class RemoteDestination(PeerSession session, PeerSessionFactory se
                 Strings(prepared, PeerContract.PreparedKeys.TargetParameters).Select(p => p.Split('=', 2))
                     .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "", StringComparer.Ordinal)),
             NbdPort = prepared.TryGetValue(PeerContract.PreparedKeys.NbdPort, out var nbd) && nbd.Type == VariantValueType.UInt32 ? (int)nbd.GetUInt32() : 0,
+            SnapshotProblems = Strings(prepared, PeerContract.PreparedKeys.SnapshotProblems),
         };
     }
 

@@ -92,6 +92,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
             if (request.CheckOnly)
                 return new PrepareResult("", 0, "", "", 0);
             definition = definition with { Qemu = binary == options.QemuBinary ? null : binary };
+            var snapshots = await PrepareSnapshotsAsync(jobId, definition, binary, request.Snapshots, copied, cancellationToken).ConfigureAwait(false);
             var record = new IncomingRecord
             {
                 JobId = jobId,
@@ -109,14 +110,17 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                     ? [definition.Disks[c.Index].Path, CopiedDisk.OverlayPathOf(definition.Disks[c.Index].Path)]
                     : new[] { definition.Disks[c.Index].Path }).ToList(),
                 SnapshotDisks = copied.Where(c => c.CarriesSnapshots).Select(c => c.Index).ToList(),
+                Snapshots = snapshots,
             };
             // Journaled before the target exists: a crash right after the spawn still finds a record naming it.
             journal.Write(record);
             Touch(jobId);
+            // Told to the source too, which logs them under its job: the operator there asked for the move.
+            var snapshotProblems = snapshots?.Where(r => r.Problem is not null).Select(r => $"{r.Name}: {r.Problem}").ToList() ?? [];
             if (request.Offline)
             {
                 LogPrepared(jobId, definition.Name, caller, 0, 0);
-                return new PrepareResult("", 0, "", "", 0);
+                return new PrepareResult("", 0, "", "", 0) { SnapshotProblems = snapshotProblems };
             }
             try
             {
@@ -136,7 +140,7 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                             nbdPort = await IncomingStorage.ExportAsync(target, "0.0.0.0", copied, request.Security, token).ConfigureAwait(false);
                     },
                 }, cancellationToken).ConfigureAwait(false);
-                prepared = prepared with { NbdPort = nbdPort };
+                prepared = prepared with { NbdPort = nbdPort, SnapshotProblems = snapshotProblems };
                 journal.Write(record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid });
                 LogPrepared(jobId, definition.Name, caller, prepared.Pid, prepared.Port);
                 return prepared;
@@ -152,6 +156,36 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         finally
         {
             _prepareGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The source's snapshot records, each disk one of the definition's. On shared storage the images are here already:
+    /// checked now against qemu-img info, every disagreement logged and marked in the record. Storage copy: kept as sent,
+    /// checked once the copied images are merged (<see cref="FinishSnapshotDisksAsync"/>).
+    /// </summary>
+    private async Task<IReadOnlyList<Snapshots.SnapshotRecord>?> PrepareSnapshotsAsync(string jobId, DomainDefinition definition, string binary,
+        IReadOnlyList<Snapshots.SnapshotRecord>? sent, IReadOnlyList<CopiedDisk> copied, CancellationToken cancellationToken)
+    {
+        if (sent is null)
+            return null;
+        var paths = definition.Disks.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
+        if (sent.SelectMany(r => r.Disks.Select(d => (r.Name, Disk: d))).FirstOrDefault(x => !paths.Contains(x.Disk)) is { Name: not null } stray)
+            throw new PeerRefusedException($"host {HostName}: option {PeerContract.PrepareKeys.Snapshots}: snapshot '{stray.Name}' names {stray.Disk}, which is not a disk of the definition");
+        if (copied.Any(c => c.CarriesSnapshots))
+            return sent;
+        try
+        {
+            var images = await Snapshots.SnapshotArrival.ReadImagesAsync(Snapshots.QemuImg.For(binary), sent.SelectMany(r => r.Disks), cancellationToken)
+                .ConfigureAwait(false);
+            var checkedRecords = Snapshots.SnapshotArrival.Reconcile(sent, images);
+            foreach (var problem in checkedRecords.Where(r => r.Problem is not null))
+                LogSnapshotMismatch(jobId, definition.Name, problem.Name, problem.Problem!);
+            return checkedRecords;
+        }
+        catch (Snapshots.SnapshotException e)
+        {
+            throw new PeerRefusedException($"host {HostName}: cannot check the domain's snapshots against its images here: {e.Message}");
         }
     }
 
@@ -342,6 +376,8 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         }
         if (record.Persistent)
             store.Save(definition);
+        if (record.SnapshotDisks.Count == 0 && record.Snapshots is not null)
+            StoreSnapshots(record, definition, record.Snapshots);
         if (target is not null && notResumed is null && record.Resume && record.SnapshotDisks.Count > 0)
             await FinishSnapshotDisksAsync(record, target, definition).ConfigureAwait(false);
         if (target is null)
@@ -374,14 +410,31 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
         {
             await IncomingStorage.MergeOverlaysAsync(target, record.SnapshotDisks, timeout.Token).ConfigureAwait(false);
             var qemuImg = Snapshots.QemuImg.For(definition.Qemu ?? options.QemuBinary);
-            var records = await IncomingStorage.RecordsFromImagesAsync(qemuImg, definition, record.SnapshotDisks, timeout.Token).ConfigureAwait(false);
-            new Snapshots.SnapshotCatalog(options.StateDirectory).Write(definition.Uuid, records);
-            LogSnapshotsArrived(record.JobId, record.Domain, records.Count, string.Join(", ", records.Select(r => r.Name)));
+            var paths = record.SnapshotDisks.Select(i => definition.Disks[i].Path).Concat(record.Snapshots?.SelectMany(r => r.Disks) ?? []);
+            var images = await Snapshots.SnapshotArrival.ReadImagesAsync(qemuImg, paths, timeout.Token).ConfigureAwait(false);
+            var records = Snapshots.SnapshotArrival.Reconcile(record.Snapshots, images);
+            foreach (var problem in records.Where(r => r.Problem is not null))
+                LogSnapshotMismatch(record.JobId, record.Domain, problem.Name, problem.Problem!);
+            StoreSnapshots(record, definition, records);
         }
         catch (Exception e) when (e is QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or OperationCanceledException
                                       or IOException or UnauthorizedAccessException or Snapshots.SnapshotException)
         {
             LogSnapshotDisksNotFinished(record.JobId, record.Domain, e.Message);
+        }
+    }
+
+    /// <summary>The records beside the definition, atomically. A failure leaves the guest running here, its snapshots untracked, reported.</summary>
+    private void StoreSnapshots(IncomingRecord record, DomainDefinition definition, IReadOnlyList<Snapshots.SnapshotRecord> records)
+    {
+        try
+        {
+            new Snapshots.SnapshotCatalog(options.StateDirectory).Write(definition.Uuid, records);
+            LogSnapshotsArrived(record.JobId, record.Domain, records.Count, string.Join(", ", records.Select(r => r.Name)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogSnapshotsNotStored(record.JobId, record.Domain, e.Message);
         }
     }
 
@@ -614,6 +667,16 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
                 case (PeerContract.PrepareKeys.CopyBackings, string[] entries):
                     options = options with { CopyBackings = entries };
                     break;
+                case (PeerContract.PrepareKeys.Snapshots, string json):
+                    try
+                    {
+                        options = options with { Snapshots = Snapshots.SnapshotCatalog.FromJson(json) };
+                    }
+                    catch (ArgumentException e)
+                    {
+                        errors.Add($"option {key}: {e.Message}");
+                    }
+                    break;
                 case (PeerContract.PrepareKeys.Capabilities, string[] names):
                     var capabilities = new List<MigrationCapability>();
                     foreach (var name in names)
@@ -658,11 +721,17 @@ public sealed partial class RemoteMigrationDst(DomainRegistry registry, Definiti
     [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: cannot write the journal: {Reason}")]
     private partial void LogJournalFailed(string jobId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incoming job {JobId}: {DomainName}: overlays merged, {Count} snapshot(s) arrived with the disks: {Names}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Incoming job {JobId}: {DomainName}: {Count} snapshot record(s) stored: {Names}")]
     private partial void LogSnapshotsArrived(string jobId, string domainName, int count, string names);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: {DomainName} runs here, but its snapshot-carrying disks were not finished (the guest runs on their overlays): {Reason}")]
     private partial void LogSnapshotDisksNotFinished(string jobId, string domainName, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incoming job {JobId}: {DomainName}: snapshot {Snapshot} does not match the images here: {Problem} (marked in its record)")]
+    private partial void LogSnapshotMismatch(string jobId, string domainName, string snapshot, string problem);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Incoming job {JobId}: {DomainName} runs here, but its snapshot records were not stored (its snapshots list as untracked): {Reason}")]
+    private partial void LogSnapshotsNotStored(string jobId, string domainName, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Domain {DomainName}: announce-self after the switch failed: {Reason}")]
     private partial void LogAnnounceFailed(string domainName, string reason);
