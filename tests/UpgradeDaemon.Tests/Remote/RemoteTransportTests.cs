@@ -13,8 +13,6 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 [Collection(RealQemuCollection.Name)]
 public sealed class RemoteTransportTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const int TlsPort = 16515;
-    private const int TcpPort = 16510;
     private TestHosts _hosts = null!;
     private TestPki _pki = null!;
 
@@ -35,19 +33,7 @@ public sealed class RemoteTransportTests(ITestOutputHelper output) : IAsyncLifet
         _pki.Dispose();
     }
 
-    /// <summary>The addresses are known only once the hosts exist: the certificates follow, then the daemons restart with them.</summary>
-    private static async Task ReconfigureAsync(TestHost host, string pkiDirectory, bool allowTcp = true)
-    {
-        await host.Daemon.KillAsync();
-        var config = JsonNode.Parse(await File.ReadAllTextAsync(host.Daemon.ConfigFile))!.AsObject();
-        (config["remote"] as JsonObject)?.Remove("tcpPort");
-        DaemonProcess.MergeJson(config, JsonNode.Parse($$"""
-            { "remote": { "tlsPort": {{TlsPort}}, "pkiDirectory": "{{pkiDirectory}}", "allowedClientDns": ["{{TestPki.AllowedClientDn}}"],
-                          "allowInsecureTcp": {{(allowTcp ? "true" : "false")}} {{(allowTcp ? $", \"tcpPort\": {TcpPort}" : "")}} } }
-            """)!.AsObject());
-        await File.WriteAllTextAsync(host.Daemon.ConfigFile, config.ToJsonString());
-        await host.Daemon.StartAsync();
-    }
+    private static Task ReconfigureAsync(TestHost host, string pkiDirectory, bool allowTcp = true) => host.RestartWithTlsAsync(pkiDirectory, allowTcp);
 
     [Fact]
     public async Task Migrate_OverTlsToBAndBack_StreamUsesX509OnBothSidesAndTheGuestContinues()

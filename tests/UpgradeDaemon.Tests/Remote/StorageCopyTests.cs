@@ -46,6 +46,13 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Migrate_CopyStorage_DiskArrivesIdenticalAndNoGuestWriteIsLost(string mode, string format, string transport)
     {
         await StartHostsAsync("512m");
+        using var pki = transport == "tls" ? TestPki.Create(A.Address, B.Address) : null;
+        if (pki is not null)
+        {
+            // Both ends: a's daemon presents its client certificate, b's listens (before b's tmpfs gets any image).
+            await A.RestartWithTlsAsync(pki.HostDirectory);
+            await B.RestartWithTlsAsync(pki.HostDirectory);
+        }
         var disk = Path.Combine(_images, $"disk.{format}");
         if (mode == "inc")
         {
@@ -63,7 +70,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         var console = await BootWriterAsync("cs", disk, format);
         var before = await console.WaitForDiskWritesAsync(0, 50, Slow);
 
-        var result = await A.Daemon.CliAsync("migrate", "cs", "--to", transport == "tls" ? $"tls://{B.Address}" : B.SshUri, "--copy-storage", mode, "--json");
+        var result = await A.Daemon.CliAsync("migrate", "cs", "--to", pki is null ? B.SshUri : B.TlsUri, "--copy-storage", mode, "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
         var job = result.Json();
         Assert.Equal("completed", job.GetProperty("state").GetString());

@@ -33,6 +33,32 @@ internal sealed class TestHost : IAsyncDisposable
     /// <summary>The URI a source daemon migrates to over ssh.</summary>
     public string SshUri => $"ssh://{SshDestination}";
 
+    /// <summary>The port of the TLS listener <see cref="RestartWithTlsAsync"/> turns on.</summary>
+    public const int TlsPort = 16515;
+
+    /// <summary>The plaintext listener's port, with allowInsecureTcp.</summary>
+    public const int TcpPort = 16510;
+
+    public string TlsUri => $"tls://{Address}";
+
+    /// <summary>
+    /// Restarts the daemon with a TLS listener on <see cref="TlsPort"/> and the certificates of <paramref name="pkiDirectory"/>
+    /// (a <see cref="TestPki"/>: the addresses are known only once the hosts exist, so the certificates follow them), the
+    /// allowed client DN of TestPki, and optionally plaintext TCP on <see cref="TcpPort"/>.
+    /// </summary>
+    public async Task RestartWithTlsAsync(string pkiDirectory, bool allowTcp = false)
+    {
+        await Daemon.KillAsync();
+        var config = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Daemon.ConfigFile))!.AsObject();
+        (config["remote"] as System.Text.Json.Nodes.JsonObject)?.Remove("tcpPort");
+        DaemonProcess.MergeJson(config, System.Text.Json.Nodes.JsonNode.Parse($$"""
+            { "remote": { "tlsPort": {{TlsPort}}, "pkiDirectory": "{{pkiDirectory}}", "allowedClientDns": ["{{TestPki.AllowedClientDn}}"],
+                          "allowInsecureTcp": {{(allowTcp ? "true" : "false")}} {{(allowTcp ? $", \"tcpPort\": {TcpPort}" : "")}} } }
+            """)!.AsObject());
+        await File.WriteAllTextAsync(Daemon.ConfigFile, config.ToJsonString());
+        await Daemon.StartAsync();
+    }
+
     /// <param name="configOverrides">JSON merged into the daemon's default test config.</param>
     /// <param name="launcher">Runs between the namespace's <c>ip netns exec</c> and the daemon; null for nothing.</param>
     public static async Task<TestHost> StartAsync(ITestOutputHelper output, NetworkHost network, string directory, string authorizedKeysFile,
