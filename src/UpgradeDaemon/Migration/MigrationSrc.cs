@@ -114,6 +114,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
         var sourceGone = begin.Source.Exit?.Exited ?? never;
         var targetDied = false;
         var cutDue = never;
+        var streamCut = false;
         var postcopyRequested = job.PostcopyRequested;
         var performStarted = job.Elapsed;
         while (!ended.IsCompleted)
@@ -136,7 +137,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             {
                 cutDue = never;
                 if (!ended.IsCompleted)
-                    CutStream(job, begin.Source.Pid, uri);
+                    streamCut = CutStream(job, begin.Source.Pid, uri);
             }
             else if (first == cancelled)
             {
@@ -181,7 +182,7 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
             // A cancel makes a local target exit too (its stream ends): the operator's cancel is what happened, not a lost target.
             case MigrationStatus.Cancelled when targetDied && !cancellationToken.IsCancellationRequested:
                 throw new MigrationException(MigrationPhase.Perform, job.Destination is { } peer
-                    ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was cancelled"
+                    ? $"lost the destination {peer} during the transfer (its control channel closed); the stream was {(streamCut ? "cut" : "cancelled")}"
                     : "the target QEMU exited during the transfer");
             case MigrationStatus.Cancelled:
                 throw new OperationCanceledException($"migration of {job.DomainName} cancelled");
@@ -428,30 +429,34 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
     /// <summary>QEMU's largest downtime-limit (qapi/migration.json: 2000 s).</summary>
     private const long MaxDowntimeLimitMs = 2_000_000;
 
-    /// <summary>migrate_cancel, best effort: the MIGRATION event (or the status queried next) tells what happened.</summary>
     /// <summary>Shuts down the source QEMU's sockets of a tcp: stream (every multifd channel too): its blocked send fails,
     /// the migration ends as failed, and the rollback resumes the guest here.</summary>
-    private void CutStream(MigrationJob job, int pid, string uri)
+    /// <returns>Whether a socket was shut down. QEMU may still report the end as cancelled: the queued migrate_cancel runs
+    /// as soon as its lock is free again.</returns>
+    private bool CutStream(MigrationJob job, int pid, string uri)
     {
         if (!uri.StartsWith("tcp:", StringComparison.Ordinal) || uri.LastIndexOf(':') is var colon && colon <= 4
             || !int.TryParse(uri.AsSpan(colon + 1), out var port))
-            return;
+            return false;
         var host = uri[4..colon].Trim('[', ']');
         try
         {
             IPAddress[] addresses = IPAddress.TryParse(host, out var ip) ? [ip] : Dns.GetHostAddresses(host);
             var cut = Interop.Posix.ProcessTcpSockets.ShutDownConnectedTo(pid, addresses, port);
             LogStreamCut(job.Id, job.DomainName, CancelGrace.TotalSeconds, cut, uri);
+            return cut > 0;
         }
         catch (Exception e) when (e is IOException or SocketException)
         {
             LogStreamCut(job.Id, job.DomainName, CancelGrace.TotalSeconds, 0, $"{uri} ({e.Message})");
+            return false;
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {DomainName}: QEMU did not confirm the cancel within {Seconds} s of losing the destination; shut down {Count} stream socket(s) to {Uri}")]
     private partial void LogStreamCut(string jobId, string domainName, double seconds, int count, string uri);
 
+    /// <summary>migrate_cancel, best effort: the MIGRATION event (or the status queried next) tells what happened.</summary>
     private static async Task TryCancelMigrationAsync(QemuMonitor monitor)
     {
         try
