@@ -265,13 +265,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Cancel_DuringASnapshotCarryingCopy_SourceKeepsItsDiskWithBothSnapshotsAndNoOverlay()
     {
         await StartHostsAsync("512m");
-        var disk = Path.Combine(_images, "disk.qcow2");
-        await CreateImageAsync(disk, "qcow2");
-        var console = await BootWriterAsync("sc", disk, "qcow2");
-        await console.WaitForDiskWritesAsync(0, 20, Slow);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sc", "live")).ExitCode == 0);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sc", "disk", "--disk-only")).ExitCode == 0);
-        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+        var (disk, console, snapshotsBefore) = await BootWriterWithTwoSnapshotsAsync("sc");
         var sumsBefore = new Dictionary<string, string>();
         foreach (var (name, _) in snapshotsBefore)
             sumsBefore[name] = await SnapshotChecksumAsync(disk, name, onB: false);
@@ -304,13 +298,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Migrate_DestinationDiskFullDuringASnapshotCarryingCopy_FailsCleanlyAndTheSourceKeepsItsSnapshots()
     {
         await StartHostsAsync("8m");
-        var disk = Path.Combine(_images, "disk.qcow2");
-        await CreateImageAsync(disk, "qcow2");
-        var console = await BootWriterAsync("sf", disk, "qcow2");
-        await console.WaitForDiskWritesAsync(0, 20, Slow);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "live")).ExitCode == 0);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sf", "disk", "--disk-only")).ExitCode == 0);
-        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+        var (disk, console, snapshotsBefore) = await BootWriterWithTwoSnapshotsAsync("sf");
 
         var result = await A.Daemon.CliAsync("migrate", "sf", "--to", B.SshUri, "--copy-storage", "all");
 
@@ -331,13 +319,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Sigkill_SourceDaemonDuringASnapshotCarryingCopy_RestartMergesTheOverlayBack()
     {
         await StartHostsAsync("512m");
-        var disk = Path.Combine(_images, "disk.qcow2");
-        await CreateImageAsync(disk, "qcow2");
-        var console = await BootWriterAsync("sk", disk, "qcow2");
-        await console.WaitForDiskWritesAsync(0, 20, Slow);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "live")).ExitCode == 0);
-        Assert.True((await A.Daemon.CliAsync("snapshot", "create", "sk", "disk", "--disk-only")).ExitCode == 0);
-        var snapshotsBefore = await ImageSnapshotsAsync(disk, onB: false);
+        var (disk, console, snapshotsBefore) = await BootWriterWithTwoSnapshotsAsync("sk");
 
         var started = await A.Daemon.CliAsync("migrate", "sk", "--to", B.SshUri, "--copy-storage", "all", "--max-bandwidth", (2L << 20).ToString(), "--detach");
         Assert.True(started.ExitCode == 0, started.ToString());
@@ -478,6 +460,19 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     /// <summary>Two hosts; b's daemon (and its QEMUs) see a tmpfs of <paramref name="bImagesSize"/> at the image directory.</summary>
+    /// <summary>A qcow2 disk on a, the guest writing its counter to it, and two snapshots: "live" (with VM state) and "disk"
+    /// (disk-only). Returns the disk, the guest's console and what qemu-img info lists.</summary>
+    private async Task<(string Disk, GuestConsole Console, List<(string Name, long VmStateSize)> Snapshots)> BootWriterWithTwoSnapshotsAsync(string name)
+    {
+        var disk = Path.Combine(_images, "disk.qcow2");
+        await CreateImageAsync(disk, "qcow2");
+        var console = await BootWriterAsync(name, disk, "qcow2");
+        await console.WaitForDiskWritesAsync(0, 20, Slow);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", name, "live")).ExitCode == 0);
+        Assert.True((await A.Daemon.CliAsync("snapshot", "create", name, "disk", "--disk-only")).ExitCode == 0);
+        return (disk, console, await ImageSnapshotsAsync(disk, onB: false));
+    }
+
     private async Task StartHostsAsync(string bImagesSize) =>
         _hosts = await TestHosts.StartAsync(output, 2, launchers: label => label == "b"
             ? ["sh", "-c", $"mount -t tmpfs -o size={bImagesSize},mode=0755 lm-images {_images} && exec \"$@\"", "sh"]
