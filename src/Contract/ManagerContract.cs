@@ -12,6 +12,15 @@ public static class ManagerContract
     public static readonly BusMethod Upgrade = new(Name, "Upgrade",
         [new("names", "as"), new("staleOnly", "b"), new("options", "a{sv}")], [new("jobs", "ao")]);
 
+    /// <summary>
+    /// Starts a standby target QEMU for each domain named (none: every running one; <c>staleOnly</c>: those whose QEMU lags
+    /// behind what is installed), for the local migration of a later Upgrade or Migrate to take instead of starting one.
+    /// Options: the migration options (<c>targetBinary</c> and <c>ignoreShared</c> choose what the standby is built for).
+    /// Out: the domains a standby now waits for, and "name: reason" for each that has none.
+    /// </summary>
+    public static readonly BusMethod PrepareTargets = new(Name, "PrepareTargets",
+        [new("names", "as"), new("staleOnly", "b"), new("options", "a{sv}")], [new("ready", "as"), new("problems", "as")]);
+
     /// <summary>Turns this host's maintenance flag on or off (while on, Start and incoming migrations are refused).</summary>
     public static readonly BusMethod SetMaintenance = new(Name, "SetMaintenance", [new("on", "b")], []);
 
@@ -29,7 +38,7 @@ public static class ManagerContract
     public static readonly BusProperty Maintenance = new(Name, "Maintenance", "b", PropertyEmits.Value);
 
     public static readonly BusInterfaceContract Interface = new(Name,
-        [Define, GetDomain, ListDomains, ListJobs, Upgrade, SetMaintenance, Evacuate],
+        [Define, GetDomain, ListDomains, ListJobs, Upgrade, PrepareTargets, SetMaintenance, Evacuate],
         [Version, QemuBinary, MaxParallelMigrations, Maintenance]);
 
     /// <summary>Evacuate's own option keys (beside the migration options).</summary>

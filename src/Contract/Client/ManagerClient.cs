@@ -26,6 +26,20 @@ public readonly struct ManagerClient(DaemonConnection connection)
             BusWriting.WriteVariantDictionary(ref w, options);
         }, Replies.ObjectPaths);
 
+    /// <returns>The domains a standby target now waits for, and "name: reason" for each that has none.</returns>
+    public Task<(string[] Ready, string[] Problems)> PrepareTargetsAsync(IReadOnlyList<string> names, bool staleOnly,
+        IReadOnlyDictionary<string, VariantValue> options) =>
+        connection.CallAsync(BusContract.ManagerPath, ManagerContract.PrepareTargets, (ref MessageWriter w) =>
+        {
+            w.WriteArray(names);
+            w.WriteBool(staleOnly);
+            BusWriting.WriteVariantDictionary(ref w, options);
+        }, static (m, _) =>
+        {
+            var reader = m.GetBodyReader();
+            return (reader.ReadArrayOfString(), reader.ReadArrayOfString());
+        });
+
     public Task SetMaintenanceAsync(bool on) =>
         connection.CallAsync(BusContract.ManagerPath, ManagerContract.SetMaintenance, (ref MessageWriter w) => w.WriteBool(on));
 

@@ -20,7 +20,7 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 /// every object.
 /// </summary>
 internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions options, DomainRegistry registry, DomainService domains,
-    MigrationService migrations, UpgradePlanner upgrades, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
+    MigrationService migrations, UpgradePlanner upgrades, StandbyTargets standbys, StaleDetector stale, InstanceLauncher launcher, IHostApplicationLifetime lifetime,
     Snapshots.SnapshotService snapshots, Remote.RemoteMigrationDst incoming, Evacuation.HostMaintenance maintenance,
     Evacuation.EvacuationService evacuations, ILogger<ApiServer> logger) : IHostedService
 {
@@ -42,7 +42,7 @@ internal sealed partial class ApiServer(DaemonArguments arguments, DaemonOptions
         await credentials.StartAsync().ConfigureAwait(false);
         _policy = new CallerPolicy(options, credentials);
         _tree = new BusObjectTree(logger);
-        var manager = new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, maintenance, evacuations, _policy));
+        var manager = new ExportedObject(BusContract.ManagerPath, ManagerObject.Build(options, domains, migrations, upgrades, standbys, maintenance, evacuations, _policy));
         manager.MarkAnnounced();
         maintenance.Changed += () => _changed.Writer.TryWrite(manager);
         _tree.Add(manager);

@@ -11,6 +11,7 @@ namespace LocalMigrate.UpgradeDaemon.Api;
 internal static class ManagerObject
 {
     public static ExportedInterface Build(DaemonOptions options, DomainService domains, MigrationService migrations, UpgradePlanner upgrades,
+        StandbyTargets standbys,
         Evacuation.HostMaintenance maintenance, Evacuation.EvacuationService evacuations, CallerPolicy policy)
     {
         var version = typeof(ManagerObject).Assembly.GetName().Version?.ToString() ?? "0";
@@ -42,6 +43,13 @@ internal static class ManagerObject
                     .ToDictionary(kv => kv.Key, kv => kv.Value));
                 var started = upgrades.Start(names, staleOnly, migrationOptions, parallel);
                 return [started.Select(j => BusContract.JobPath(j.Id)).ToArray()];
+            })
+            .On(ManagerContract.PrepareTargets, async call =>
+            {
+                await policy.RequireMutateAsync(call).ConfigureAwait(false);
+                var report = await standbys.PrepareAsync((string[])call.Args[0]!, (bool)call.Args[1]!,
+                    MigrationOptionsReader.Read((IReadOnlyDictionary<string, object>)call.Args[2]!), CancellationToken.None).ConfigureAwait(false);
+                return [report.Ready.ToArray(), report.Problems.ToArray()];
             })
             .On(ManagerContract.SetMaintenance, async call =>
             {

@@ -23,5 +23,14 @@ public sealed class ShadowRegistry
 
     public int Count => _incoming.Count;
 
+    /// <summary>Rollback of a target (or a standby nobody took): killed, out of this registry, runtime dir gone.</summary>
+    public async Task DiscardAsync(DomainInstance instance)
+    {
+        await instance.KillAsync().ConfigureAwait(false);
+        Unregister(instance);
+        instance.RemoveRuntimeDirectory();
+        await instance.DisposeAsync().ConfigureAwait(false);
+    }
+
     public IReadOnlyList<DomainInstance> List() => _incoming.Values.ToList();
 }

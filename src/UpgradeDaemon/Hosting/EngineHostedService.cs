@@ -8,11 +8,12 @@ namespace LocalMigrate.UpgradeDaemon.Hosting;
 
 /// <summary>
 /// Start: load definitions, re-attach every QEMU that outlived the previous daemon, resolve interrupted jobs.
-/// Stop: let go of every QEMU (close QMP) without touching it: stopping or upgrading the daemon never stops a VM.
+/// Stop: let go of every QEMU (close QMP) without touching it: stopping or upgrading the daemon never stops a VM
+/// (standby targets, which hold no guest, are ended).
 /// </summary>
 public sealed partial class EngineHostedService(DomainService domains, DomainRegistry registry, InstanceAdopter adopter,
-    MigrationRecovery recovery, Remote.RemoteMigrationDst incoming, InstanceMonitor monitor, MigrationService migrations, ISystemdNotifier notifier,
-    ILogger<EngineHostedService> logger) : IHostedService
+    MigrationRecovery recovery, Remote.RemoteMigrationDst incoming, InstanceMonitor monitor, MigrationService migrations, Upgrade.StandbyTargets standbys,
+    ISystemdNotifier notifier, ILogger<EngineHostedService> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -42,6 +43,8 @@ public sealed partial class EngineHostedService(DomainService domains, DomainReg
             await Task.WhenAll(running.Select(j => j.Completion)).WaitAsync(JobDrainTimeout, CancellationToken.None)
                 .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
+        // Standby targets hold no guest: ended, not left for the next daemon to find.
+        await standbys.DiscardAllAsync().ConfigureAwait(false);
         foreach (var instance in registry.ActiveInstances().Concat(registry.Shadow.List()))
             await instance.DetachAsync().ConfigureAwait(false);
         LogDetached(registry.ActiveInstances().Count);

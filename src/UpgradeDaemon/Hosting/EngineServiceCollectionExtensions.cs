@@ -34,6 +34,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<InstanceAdopter>();
         services.AddSingleton<Upgrade.StaleDetector>();
         services.AddSingleton<Upgrade.UpgradePlanner>();
+        services.AddSingleton<Upgrade.StandbyTargets>();
         services.AddSingleton<MigrationRecovery>();
         services.AddSingleton<Snapshots.SnapshotService>();
         services.AddSingleton(_ => new Remote.IncomingJournal(options.StateDirectory));

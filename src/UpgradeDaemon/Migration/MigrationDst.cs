@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace LocalMigrate.UpgradeDaemon.Migration;
 
 /// <summary>The destination side in this daemon: Prepare, Finish, Commit (Confirm's destination half), Abort.</summary>
-public sealed partial class MigrationDst(DomainRegistry registry, InstanceLauncher launcher, ILogger<MigrationDst> logger)
+public sealed partial class MigrationDst(DomainRegistry registry, InstanceLauncher launcher, Upgrade.StandbyTargets standbys,
+    ILogger<MigrationDst> logger)
     : IMigrationDestination
 {
     private static readonly TimeSpan FinishTimeout = TimeSpan.FromSeconds(60);
@@ -16,12 +17,19 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
 
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
-        var target = await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken,
+        // A standby already waits in the shadow registry; a new target enters it here.
+        var target = request.SourceInstanceId is { } sourceInstanceId && request.ListenAddress is null && !request.StartPaused
+            ? await standbys.TakeAsync(request.Definition.Name, sourceInstanceId, request.Definition, request.Binary, request.IgnoreShared)
+                .ConfigureAwait(false)
+            : null;
+        var standby = target is not null;
+        target ??= await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken,
             startPaused: request.StartPaused).ConfigureAwait(false);
         QmpEventListener? events = null;
         try
         {
-            registry.Shadow.Register(target);
+            if (!standby)
+                registry.Shadow.Register(target);
             events = target.Monitor.Listen(QemuEvents.Migration);
             _incoming[request.JobId] = new IncomingMigration(target, events);
             // Credentials first, so the read-back below shows them too.
@@ -32,7 +40,7 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             var uri = request.ListenAddress is { } address ? $"tcp:{address}:0" : "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             var port = request.ListenAddress is null ? 0 : await ListeningPortAsync(target, cancellationToken).ConfigureAwait(false);
-            LogPrepared(request.JobId, request.Definition.Name, target.InstanceId, target.Pid, target.QemuVersion);
+            LogPrepared(request.JobId, request.Definition.Name, standby ? "standby" : "new", target.InstanceId, target.Pid, target.QemuVersion);
             return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port) { TargetSettings = settings };
         }
         catch
@@ -145,21 +153,15 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     }
 
     /// <summary>Rollback of a target: killed, out of the shadow registry, runtime dir gone.</summary>
-    public async Task DiscardAsync(DomainInstance target)
-    {
-        await target.KillAsync().ConfigureAwait(false);
-        registry.Shadow.Unregister(target);
-        target.RemoveRuntimeDirectory();
-        await target.DisposeAsync().ConfigureAwait(false);
-    }
+    public Task DiscardAsync(DomainInstance target) => registry.Shadow.DiscardAsync(target);
 
     private IncomingMigration Find(string jobId) =>
         _incoming.TryGetValue(jobId, out var incoming)
             ? incoming
             : throw new InvalidOperationException($"no incoming migration for job {jobId}");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: target for {DomainName} ready, instance {InstanceId} pid {Pid} QEMU {QemuVersion}")]
-    private partial void LogPrepared(string jobId, string domainName, string instanceId, int pid, string qemuVersion);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: target for {DomainName} ready ({Started}), instance {InstanceId} pid {Pid} QEMU {QemuVersion}")]
+    private partial void LogPrepared(string jobId, string domainName, string started, string instanceId, int pid, string qemuVersion);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: target of {DomainName} (pid {Pid}) killed and removed")]
     private partial void LogAborted(string jobId, string domainName, int pid);

@@ -90,7 +90,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                 dst = remote = new Remote.RemoteDestination(session, sessions, job.Options, begin.SourceWasRunning, sessions.PkiDirectory);
             }
             prepared = await dst.PrepareAsync(new PrepareRequest(job.Id, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared)
-                { TargetTuning = begin.Tuning?.Target, CopiedDisks = copied, Snapshots = remote is null ? [] : src.SnapshotRecordsOf(domain) }, token).ConfigureAwait(false);
+                { SourceInstanceId = remote is null ? begin.Source.InstanceId : null, TargetTuning = begin.Tuning?.Target, CopiedDisks = copied, Snapshots = remote is null ? [] : src.SnapshotRecordsOf(domain) }, token).ConfigureAwait(false);
             job.SetTargetSettings(prepared.TargetSettings);
             LogSnapshotProblems(job, prepared);
             record = record with { TargetInstanceId = prepared.InstanceId, TargetPid = prepared.Pid, Uri = prepared.Uri };

@@ -8,6 +8,12 @@ public sealed record PrepareRequest(string JobId, DomainDefinition Definition, s
     /// <summary>null: a unix socket in the target's runtime dir (a local migration); else the address a remote target listens on.</summary>
     public string? ListenAddress { get; init; }
 
+    /// <summary>
+    /// A local migration's running source: a standby target started for it (upgrade --prepare) serves as the target
+    /// instead of a new QEMU. null (remote targets): always a new one.
+    /// </summary>
+    public string? SourceInstanceId { get; init; }
+
     /// <summary>The target stays paused after the stream arrived (-S) until Commit resumes it: remote targets.</summary>
     public bool StartPaused { get; init; }
 
