@@ -337,6 +337,19 @@ class RawDomain:
             os.unlink(self.shared_file)
 
 
+def qemu_pids_of(name):
+    """Pids of the QEMUs of domain `name` (its active instance, a target, a standby), by their QMP socket path."""
+    pids = []
+    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            argv = proc_cmdline(pid)
+        except OSError:
+            continue
+        if any(f"/{name}." in a and "qmp.sock" in a for a in argv):
+            pids.append(pid)
+    return pids
+
+
 def proc_cmdline(pid):
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return [a.decode() for a in f.read().split(b"\0")[:-1]]
@@ -455,6 +468,28 @@ class Bench:
             **self.around(console, t0, t1),
         }
 
+    # (a3)
+    def prepare_standby(self, name):
+        """`localmigrate upgrade --prepare NAME` (not timed; before the rest and the warm-up, so its own start-up has faded
+        when the migration starts): returns the standby's pid, or an error sample."""
+        before = set(qemu_pids_of(name))
+        _, rc, _, err = self.daemon.cli("upgrade", "--prepare", name, check=False)
+        standby = set(qemu_pids_of(name)) - before
+        if rc != 0 or len(standby) != 1:
+            return {"error": f"upgrade --prepare: exit {rc}, {len(standby)} new QEMU(s): {err.strip()[:200]}"}
+        return standby.pop()
+
+    def migrate_standby(self, name, console, standby):
+        """(a) with the target started beforehand: the request then only tunes the waiting QEMU and switches. Which
+        QEMU the job took is checked against the standby's pid."""
+        if isinstance(standby, dict):
+            return standby
+        got = self.migrate_daemon(name, console)
+        got["standbyPid"] = standby
+        if not got.get("error") and got.get("targetPid") != standby:
+            got["error"] = f"the job started its own target (pid {got.get('targetPid')}), not the standby (pid {standby})"
+        return got
+
     # (b)
     def migrate_raw(self, raw):
         try:
@@ -512,7 +547,8 @@ class Bench:
         raw = RawDomain(o, argv, replace, raw_name, shared_file, mib)
         self.tail.follow(raw.console, from_start=True)
         cfg = {"ramMiB": mib, "backing": backing, "loadavg": os.getloadavg(), "daemonArgv": argv,
-               "rawArgvReplacements": {k: v for k, v in replace.items()}, "daemon": [], "dbus": [], "raw": [], "restart": []}
+               "rawArgvReplacements": {k: v for k, v in replace.items()}, "daemon": [], "dbus": [], "standby": [], "raw": [],
+               "restart": []}
         try:
             self.wait_booted(raw.console, t, timeout=180)
             # Every measured migration starts from the same state: a guest that arrived by migration (a freshly
@@ -526,19 +562,22 @@ class Bench:
                 log(f"   warm-up raw migration failed: {e}")
             self.last_in[raw_name] = time.monotonic()
             for rep in range(o.reps):
-                order = ["daemon", "raw", "dbus"] if rep % 2 == 0 else ["dbus", "raw", "daemon"]
+                order = ["daemon", "raw", "dbus", "standby"] if rep % 2 == 0 else ["standby", "dbus", "raw", "daemon"]
                 got = {}
                 for method in order:
                     key = raw_name if method == "raw" else name
+                    standby = self.prepare_standby(name) if method == "standby" else None
                     rest = self.rest(key)
                     warmed = self.warm(mib + 64 if backing == "private" else 64)
                     got[method] = (self.migrate_daemon(name, console) if method == "daemon" else
-                                   self.migrate_dbus(name, console) if method == "dbus" else self.migrate_raw(raw))
+                                   self.migrate_dbus(name, console) if method == "dbus" else
+                                   self.migrate_standby(name, console, standby) if method == "standby" else self.migrate_raw(raw))
                     got[method]["sourceRestS"] = rest
                     got[method]["warmUpMs"] = warmed
                     self.last_in[key] = time.monotonic()
                     cfg[method].append(got[method])
-                log(f"   rep {rep + 1}/{o.reps}: CLI {brief(got['daemon'])} | D-Bus {brief(got['dbus'])} | raw {brief(got['raw'])}")
+                log(f"   rep {rep + 1}/{o.reps}: CLI {brief(got['daemon'])} | D-Bus {brief(got['dbus'])} | "
+                    f"pre-spawned {brief(got['standby'])} | raw {brief(got['raw'])}")
             for rep in range(o.reps if not o.no_restart else 0):
                 time.sleep(SETTLE_S)
                 c = self.restart(name, console)
