@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LocalMigrate.Interop.Posix;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using Microsoft.Extensions.Logging;
@@ -167,7 +168,7 @@ public sealed partial class StandbyTargets : IAsyncDisposable
         var standby = entry.Standby;
         var mismatch = Mismatch(standby, sourceInstanceId, definition, binary, ignoreShared)
                        ?? (standby.Target.HasExited ? "its QEMU exited" : null)
-                       ?? (_stale.Check(standby.Target) is { IsStale: true } report ? "stale: " + string.Join("; ", report.Reasons) : null);
+                       ?? ReplacedSinceStart(standby);
         if (mismatch is not null)
         {
             LogDiscarded(domainName, standby.Target.Pid, mismatch);
@@ -197,6 +198,19 @@ public sealed partial class StandbyTargets : IAsyncDisposable
         : standby.Binary != binary ? $"built for {standby.Binary}, the migration asks for {binary}"
         : standby.IgnoreShared != ignoreShared ? $"built with x-ignore-shared {(standby.IgnoreShared ? "on" : "off")}, the migration asks for the other"
         : null;
+
+    /// <summary>
+    /// The binary the standby runs is no longer the one installed at its path (a package upgrade since it started): the
+    /// migration would land on the old QEMU. Two stats, so the take stays cheap.
+    /// </summary>
+    private static string? ReplacedSinceStart(StandbyTarget standby)
+    {
+        var running = FileIdentity.TryReadOfProcessExecutable(standby.Target.Pid);
+        var installed = FileIdentity.TryRead(standby.Binary);
+        return running is not null && installed is not null && running != installed
+            ? $"{standby.Binary} was replaced since it started (inode {running.Inode} running, {installed.Inode} installed)"
+            : null;
+    }
 
     /// <summary>A standby whose source is no longer the domain's instance (stopped, crashed, migrated, undefined) is of no use.</summary>
     private void OnDomainChanged(Domain domain)

@@ -83,6 +83,13 @@ public sealed class StandbyTargetTests(ITestOutputHelper output)
         Assert.Equal([pid], daemon.QemuProcesses());
         Assert.Contains($"pid {standby}) ended: built for", daemon.Log);
 
+        // Built for that other binary, as the migration asks: taken, though it is not the configured one.
+        standby = await PrepareAsync(daemon, name, "--target-binary", OldQemu.Path);
+        job = (await daemon.CliAsync("migrate", name, "--target-binary", OldQemu.Path, "--json")).Json();
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal(standby, (await daemon.CliAsync("status", name, "--json")).Json().GetProperty("pid").GetInt32());
+        Assert.Equal([standby], daemon.QemuProcesses());
+
         // Its source stops: it goes with it.
         standby = await PrepareAsync(daemon, name);
         var firstBoot = console.LastTick()!.BootId;
@@ -105,10 +112,10 @@ public sealed class StandbyTargetTests(ITestOutputHelper output)
     }
 
     /// <returns>The pid of the standby that now waits for <paramref name="name"/>.</returns>
-    private async Task<int> PrepareAsync(DaemonProcess daemon, string name)
+    private async Task<int> PrepareAsync(DaemonProcess daemon, string name, params string[] options)
     {
         var before = daemon.QemuProcesses();
-        var prepared = await daemon.CliAsync("upgrade", "--prepare", name);
+        var prepared = await daemon.CliAsync(["upgrade", "--prepare", name, .. options]);
         output.WriteLine(prepared.ToString());
         Assert.True(prepared.ExitCode == 0, prepared.ToString());
         Assert.Contains($"{name}: standby target ready", prepared.Stdout);
