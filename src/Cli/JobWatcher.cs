@@ -16,6 +16,13 @@ internal sealed class JobWatcher : IAsyncDisposable
     private readonly HashSet<string> _changedPaths = new(StringComparer.Ordinal);
     private IDisposable? _match;
 
+    /// <summary>
+    /// Set when nobody shows progress: only a job's end (State) is worth a re-read then. Every other change (phase, bytes
+    /// sent) would cost a GetAll round trip through the bus and the daemon, at the switch-over of the very guest it
+    /// watches, on the same CPUs.
+    /// </summary>
+    public bool OnlyStateChanges { get; set; }
+
     private JobWatcher(DaemonClient client) => _client = client;
 
     /// <summary>Subscribe first, then start the job: the end of a fast job cannot slip by.</summary>
@@ -63,8 +70,10 @@ internal sealed class JobWatcher : IAsyncDisposable
         }
     }
 
-    private void OnChanged(string path)
+    private void OnChanged(string path, IReadOnlyCollection<string> properties)
     {
+        if (OnlyStateChanges && !properties.Contains(JobContract.State.Name) && !properties.Contains(JobContract.RetriedBy.Name))
+            return;
         lock (_changedPaths)
             _changedPaths.Add(path);
         _changed.Release();

@@ -12,7 +12,10 @@ internal static class ProgressDisplay
     public static async Task<IReadOnlyList<JobInfo>> FollowAsync(JobWatcher watcher, IReadOnlyList<string> paths, bool showProgress)
     {
         if (!showProgress)
+        {
+            watcher.OnlyStateChanges = true;
             return await watcher.WaitAsync(paths, _ => { }, CancellationToken.None).ConfigureAwait(false);
+        }
         if (!Output.IsTerminal)
             return await watcher.WaitAsync(paths, PlainLines(), CancellationToken.None).ConfigureAwait(false);
 

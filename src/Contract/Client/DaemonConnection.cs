@@ -96,7 +96,8 @@ public sealed class DaemonConnection : IDisposable
     /// Calls <paramref name="onChanged"/> with the object path of every PropertiesChanged the daemon sends under
     /// <paramref name="pathNamespace"/>. Subscribe before the call that causes the changes, or some are missed.
     /// </summary>
-    public async Task<IDisposable> WatchPropertiesChangedAsync(string pathNamespace, Action<string> onChanged)
+    /// <param name="onChanged">The object's path and the names of the properties that changed (or were invalidated).</param>
+    public async Task<IDisposable> WatchPropertiesChangedAsync(string pathNamespace, Action<string, IReadOnlyCollection<string>> onChanged)
     {
         var rule = new MatchRule
         {
@@ -106,11 +107,17 @@ public sealed class DaemonConnection : IDisposable
             Member = "PropertiesChanged",
             PathNamespace = pathNamespace,
         };
-        return await _connection.AddMatchAsync(rule, static (m, _) => m.PathAsString ?? "",
-            (Notification<string> n) =>
+        return await _connection.AddMatchAsync(rule, static (m, _) =>
+            {
+                var reader = m.GetBodyReader();
+                reader.ReadString();
+                var changed = reader.ReadDictionaryOfStringToVariantValue();
+                return (Path: m.PathAsString ?? "", Names: (IReadOnlyCollection<string>)[.. changed.Keys, .. reader.ReadArrayOfString()]);
+            },
+            (Notification<(string Path, IReadOnlyCollection<string> Names)> n) =>
             {
                 if (n.HasValue)
-                    onChanged(n.Value);
+                    onChanged(n.Value.Path, n.Value.Names);
             }, emitOnCapturedContext: false).ConfigureAwait(false);
     }
 

@@ -11,6 +11,13 @@ internal static class MigrationAny
     /// not take is an error naming it, and the read-back is what the job shows.
     /// </summary>
     /// <exception cref="MigrationException">QEMU holds another value than the one set.</exception>
+    /// <summary><see cref="ApplyTuningAsync"/>, unless the QEMU already holds exactly this tuning (<paramref name="held"/>).</summary>
+    public static async Task<MigrationSideSettings> ApplyTuningUnlessHeldAsync(QemuMonitor monitor, MigrationSideTuning tuning, AppliedTuning? held,
+        MigrationPhase phase, string side, CancellationToken cancellationToken) =>
+        held is not null && held.Tuning.Matches(tuning)
+            ? held.Settings
+            : await ApplyTuningAsync(monitor, tuning, phase, side, cancellationToken).ConfigureAwait(false);
+
     public static async Task<MigrationSideSettings> ApplyTuningAsync(QemuMonitor monitor, MigrationSideTuning tuning, MigrationPhase phase,
         string side, CancellationToken cancellationToken)
     {

@@ -18,12 +18,12 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
     public async Task<PrepareResult> PrepareAsync(PrepareRequest request, CancellationToken cancellationToken)
     {
         // A standby already waits in the shadow registry; a new target enters it here.
-        var target = request.SourceInstanceId is { } sourceInstanceId && request.ListenAddress is null && !request.StartPaused
+        var taken = request.SourceInstanceId is { } sourceInstanceId && request.ListenAddress is null && !request.StartPaused
             ? await standbys.TakeAsync(request.Definition.Name, sourceInstanceId, request.Definition, request.Binary, request.IgnoreShared)
                 .ConfigureAwait(false)
             : null;
-        var standby = target is not null;
-        target ??= await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken,
+        var standby = taken is not null;
+        var target = taken?.Target ?? await launcher.LaunchAsync(request.Definition, request.Binary, InstanceRole.Incoming, cancellationToken,
             startPaused: request.StartPaused).ConfigureAwait(false);
         QmpEventListener? events = null;
         try
@@ -35,13 +35,13 @@ public sealed partial class MigrationDst(DomainRegistry registry, InstanceLaunch
             // Credentials first, so the read-back below shows them too.
             if (request.ConfigureTarget is { } configure)
                 await configure(target, cancellationToken).ConfigureAwait(false);
-            var settings = await MigrationAny.ApplyTuningAsync(target.Monitor, request.TargetTuning ?? MigrationTuning.MinimalTarget(request.IgnoreShared),
-                MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false);
+            var settings = await MigrationAny.ApplyTuningUnlessHeldAsync(target.Monitor, request.TargetTuning ?? MigrationTuning.MinimalTarget(request.IgnoreShared),
+                taken?.TargetTuned, MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false);
             var uri = request.ListenAddress is { } address ? $"tcp:{address}:0" : "unix:" + target.Paths.MigrationSocket;
             await target.Monitor.MigrateIncomingAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
             var port = request.ListenAddress is null ? 0 : await ListeningPortAsync(target, cancellationToken).ConfigureAwait(false);
             LogPrepared(request.JobId, request.Definition.Name, standby ? "standby" : "new", target.InstanceId, target.Pid, target.QemuVersion);
-            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port) { TargetSettings = settings };
+            return new PrepareResult(target.InstanceId, target.Pid, uri, target.QemuVersion, port) { TargetSettings = settings, SourceTuned = taken?.SourceTuned };
         }
         catch
         {

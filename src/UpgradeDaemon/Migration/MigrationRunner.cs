@@ -130,7 +130,7 @@ public sealed partial class MigrationRunner(MigrationSrc src, IMigrationDestinat
                     LogCommittedInPostcopy(handOverJob.Id, handOverJob.DomainName, remote.Uri.Text);
                 };
             }
-            var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token).ConfigureAwait(false);
+            var performed = await src.PerformAsync(job, begin, prepared.Uri, targetExited, token, prepared.SourceTuned).ConfigureAwait(false);
 
             record = await EnterAsync(job, record, MigrationPhase.Finish, CancellationToken.None).ConfigureAwait(false);
             var finish = committedEarly

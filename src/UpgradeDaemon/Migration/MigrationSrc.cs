@@ -74,14 +74,15 @@ public sealed partial class MigrationSrc(QemuBinaryProbe probe, InstanceLauncher
 
     /// <summary>Sends the guest to <paramref name="uri"/>. Returns once the source reports completed; QEMU's figures follow.</summary>
     /// <exception cref="OperationCanceledException">Cancelled: migrate_cancel was sent and QEMU confirmed.</exception>
+    /// <param name="sourceTuned">A tuning the source already holds (applied with a standby target); skipped when it is the planned one.</param>
     public async Task<PerformResult> PerformAsync(MigrationJob job, BeginResult begin, string uri, Task targetExited,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, AppliedTuning? sourceTuned = null)
     {
         var monitor = begin.Source.Monitor;
         using var events = monitor.Listen(QemuEvents.Migration);
         var tuning = begin.Tuning ?? throw new InvalidOperationException($"job {job.Id}: Begin planned no tuning");
-        job.SetSourceSettings(await MigrationAny.ApplyTuningAsync(monitor, tuning.Source, MigrationPhase.Perform, "source", cancellationToken)
-            .ConfigureAwait(false));
+        job.SetSourceSettings(await MigrationAny.ApplyTuningUnlessHeldAsync(monitor, tuning.Source, sourceTuned, MigrationPhase.Perform, "source",
+            cancellationToken).ConfigureAwait(false));
         var convergence = new ConvergenceWatch(job.Options.ConvergePasses, tuning.Source.Parameters.DowntimeLimit ?? MigrationOptions.DefaultDowntimeLimitMs,
             job.Options.ConvergeTimeout);
         string? notConverging = null;

@@ -7,6 +7,9 @@ public sealed record PrepareResult(string InstanceId, int Pid, string Uri, strin
     /// <summary>What the target QEMU holds after Prepare set its migration capabilities and parameters (read back).</summary>
     public MigrationSideSettings TargetSettings { get; init; } = MigrationSideSettings.None;
 
+    /// <summary>Local, from a standby target: the source tuning applied with it (Perform skips it when the job plans the same).</summary>
+    public AppliedTuning? SourceTuned { get; init; }
+
     /// <summary>Storage copy: the port of the target's NBD server (0: no disk is copied).</summary>
     public int NbdPort { get; init; }
 

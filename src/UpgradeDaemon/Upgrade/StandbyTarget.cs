@@ -8,4 +8,11 @@ namespace LocalMigrate.UpgradeDaemon.Upgrade;
 /// A migration takes it only when all of them still hold.
 /// </summary>
 public sealed record StandbyTarget(DomainInstance Target, string SourceInstanceId, DomainDefinition Definition, string Binary,
-    bool IgnoreShared, DateTimeOffset ReadyAt);
+    bool IgnoreShared, DateTimeOffset ReadyAt)
+{
+    /// <summary>The migration settings of a job without options, already applied to the standby.</summary>
+    public Migration.AppliedTuning? TargetTuned { get; init; }
+
+    /// <summary>The same for its source: settings a QEMU holds until they are set again, and only a job sets them.</summary>
+    public Migration.AppliedTuning? SourceTuned { get; init; }
+}

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LocalMigrate.Interop.Posix;
+using LocalMigrate.Interop.Qmp;
 using LocalMigrate.UpgradeDaemon.Domains;
 using LocalMigrate.UpgradeDaemon.Migration;
 using Microsoft.Extensions.Logging;
@@ -137,8 +138,25 @@ public sealed partial class StandbyTargets : IAsyncDisposable
             await target.DisposeAsync().ConfigureAwait(false);
             return e.Message;
         }
+        AppliedTuning? targetTuned = null, sourceTuned = null;
+        if (begin.Tuning is { } tuning)
+        {
+            // The settings of a job without options, applied now: that job then sends its first QMP command with migrate.
+            try
+            {
+                targetTuned = new AppliedTuning(tuning.Target, await MigrationAny.ApplyTuningAsync(target.Monitor, tuning.Target,
+                    MigrationPhase.Prepare, "target", cancellationToken).ConfigureAwait(false));
+                sourceTuned = new AppliedTuning(tuning.Source, await MigrationAny.ApplyTuningAsync(begin.Source.Monitor, tuning.Source,
+                    MigrationPhase.Perform, "source", cancellationToken).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is MigrationException or QmpExecuteException or QmpDisconnectedException or QmpTimeoutException or IOException)
+            {
+                await _registry.Shadow.DiscardAsync(target).ConfigureAwait(false);
+                return e.Message;
+            }
+        }
         var standby = new StandbyTarget(target, begin.Source.InstanceId, begin.Source.Definition, begin.TargetBinary, begin.IgnoreShared,
-            _time.GetUtcNow());
+            _time.GetUtcNow()) { TargetTuned = targetTuned, SourceTuned = sourceTuned };
         var entry = new StandbyEntry(standby);
         _standbys[domain.Name] = entry;
         entry.Expiry = _time.CreateTimer(_ => _ = DiscardAsync(entry, $"unused for {Lifetime.TotalMinutes:0} min"), null, Lifetime, Timeout.InfiniteTimeSpan);
@@ -159,7 +177,7 @@ public sealed partial class StandbyTargets : IAsyncDisposable
     /// x-ignore-shared choice and still answers; it leaves this owner (and stays in the shadow registry, as a target
     /// does). A standby that does not match is ended here, so the job can start its own target in its place.
     /// </summary>
-    public async Task<DomainInstance?> TakeAsync(string domainName, string sourceInstanceId, DomainDefinition definition, string binary,
+    public async Task<StandbyTarget?> TakeAsync(string domainName, string sourceInstanceId, DomainDefinition definition, string binary,
         bool ignoreShared)
     {
         if (!_standbys.TryGetValue(domainName, out var entry) || !_standbys.TryRemove(new(domainName, entry)))
@@ -176,7 +194,7 @@ public sealed partial class StandbyTargets : IAsyncDisposable
             return null;
         }
         LogTaken(domainName, standby.Target.InstanceId, standby.Target.Pid, (_time.GetUtcNow() - standby.ReadyAt).TotalSeconds);
-        return standby.Target;
+        return standby;
     }
 
     /// <summary>Ends every standby (the daemon stops: none is left for the next one to find and kill).</summary>
@@ -212,12 +230,19 @@ public sealed partial class StandbyTargets : IAsyncDisposable
             : null;
     }
 
-    /// <summary>A standby whose source is no longer the domain's instance (stopped, crashed, migrated, undefined) is of no use.</summary>
+    /// <summary>
+    /// A standby whose source is no longer the domain's instance (stopped, crashed, migrated, undefined) is of no use. Nor
+    /// is one whose source a remote job is about to tune for another host: the settings applied with the standby no
+    /// longer hold, whatever that job's outcome.
+    /// </summary>
     private void OnDomainChanged(Domain domain)
     {
-        if (_standbys.TryGetValue(domain.Name, out var entry)
-            && (domain.Active?.InstanceId != entry.Standby.SourceInstanceId || _registry.Find(domain.Name) != domain))
+        if (!_standbys.TryGetValue(domain.Name, out var entry))
+            return;
+        if (domain.Active?.InstanceId != entry.Standby.SourceInstanceId || _registry.Find(domain.Name) != domain)
             _ = DiscardAsync(entry, "its source instance is no longer the domain's");
+        else if (domain.Job is { Destination: not null } remote)
+            _ = DiscardAsync(entry, $"job {remote.Id} moves the domain to {remote.Destination.Text}");
     }
 
     /// <summary>Ends <paramref name="entry"/> if it is still this owner's (a job may have taken it in the meantime).</summary>

@@ -48,7 +48,17 @@ public sealed class StandbyTargetTests(ITestOutputHelper output)
 
         Assert.Equal(2, upgrade.GetProperty("upgraded").GetInt32());
         foreach (var job in upgrade.GetProperty("jobs").EnumerateArray())
+        {
             output.WriteLine($"{job.GetProperty("domain")}: downtime {job.GetProperty("downtimeMs")} ms, total {job.GetProperty("totalMs")} ms");
+            // The settings were applied to both QEMUs with the standby, not by the job: what they hold is still what it plans.
+            var shared = job.GetProperty("domain").GetString() == "standby-shared";
+            foreach (var side in new[] { "source", "target" })
+            {
+                var capabilities = job.GetProperty(side).GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()).ToList();
+                Assert.Contains("events", capabilities);
+                Assert.Equal(shared, capabilities.Contains("x-ignore-shared"));
+            }
+        }
         foreach (var (name, console) in consoles)
         {
             var status = (await daemon.CliAsync("status", name, "--json")).Json();
@@ -85,8 +95,10 @@ public sealed class StandbyTargetTests(ITestOutputHelper output)
 
         // Built for that other binary, as the migration asks: taken, though it is not the configured one.
         standby = await PrepareAsync(daemon, name, "--target-binary", OldQemu.Path);
-        job = (await daemon.CliAsync("migrate", name, "--target-binary", OldQemu.Path, "--json")).Json();
+        // The job also asks for other settings than the standby was tuned with: they are set anew on both QEMUs.
+        job = (await daemon.CliAsync("migrate", name, "--target-binary", OldQemu.Path, "--max-bandwidth", "987654321", "--json")).Json();
         Assert.Equal("completed", job.GetProperty("state").GetString());
+        Assert.Equal("987654321", job.GetProperty("source").GetProperty("parameters").GetProperty("max-bandwidth").GetString());
         Assert.Equal(standby, (await daemon.CliAsync("status", name, "--json")).Json().GetProperty("pid").GetInt32());
         Assert.Equal([standby], daemon.QemuProcesses());
 
