@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import probes  # noqa: E402  (puts tests/guest on sys.path)
 from lmguest import guest_env  # noqa: E402
 import report  # noqa: E402
+sys.modules.setdefault("bench", sys.modules[__name__])  # bench/cpr.py (imported in Bench.run) imports it as `bench`
 
 SETTLE_S = 1.0          # quiet time before each measurement (also the baseline window)
 WINDOW_PAD_S = 0.3      # ticks this long before the request and after the end count as "around the migration"
@@ -201,21 +202,29 @@ class Daemon:
 class RawVm:
     """One QEMU started by this script with the daemon's command line, its runtime paths replaced."""
 
-    def __init__(self, argv, instance_dir, incoming=False):
+    def __init__(self, argv, instance_dir, incoming=False, connect=True):
+        """incoming: True for `-incoming defer`, or a list of extra arguments (bench/cpr.py: the cpr-transfer
+        target's two -incoming channels); connect=False leaves the QMP connection to connect() (that target
+        creates its monitor only once the source has sent its migrate)."""
         os.makedirs(instance_dir, exist_ok=True)
         self.dir = instance_dir
-        self.argv = argv + (["-incoming", "defer"] if incoming else [])
+        self.argv = argv + (["-incoming", "defer"] if incoming is True else list(incoming or []))
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(instance_dir, "qemu.log"), "w"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self.qmp = None
+        if connect:
+            self.connect()
+
+    def connect(self, timeout=30.0):
         try:
-            self.qmp = probes.Qmp(os.path.join(instance_dir, "qmp.sock"))
+            self.qmp = probes.Qmp(os.path.join(self.dir, "qmp.sock"), timeout)
         except Exception:
             self.kill()
             raise
 
     def quit(self):
-        if self.proc.poll() is None:
+        if self.proc.poll() is None and self.qmp is not None:
             try:
                 self.qmp.cmd("quit")
             except (EOFError, OSError, probes.QmpError):
@@ -224,7 +233,9 @@ class RawVm:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self.qmp.close()
+        self.kill()
+        if self.qmp is not None:
+            self.qmp.close()
 
     def kill(self):
         if self.proc.poll() is None:
@@ -306,17 +317,7 @@ class RawDomain:
                 except Exception:
                     pass
             raise
-        # QEMU stores total-time/downtime a moment after the completed event: query until set.
-        info = src.qmp.cmd("query-migrate")
-        for _ in range(100):
-            if info.get("total-time"):
-                break
-            time.sleep(0.002)
-            info = src.qmp.cmd("query-migrate")
-        src.quit()
-        t_end = time.monotonic()
-        shutil.rmtree(self._dir(self.generation), ignore_errors=True)
-        self.vm, self.generation = dst, gen
+        info, t_end = self._switch(src, dst, gen)
         return {
             "downtimeMs": info.get("downtime"),
             "totalMs": ms(t_running - t0),
@@ -329,6 +330,22 @@ class RawDomain:
             "sourcePid": src.proc.pid,
             "targetPid": dst.proc.pid,
         }, t0, t_end
+
+    def _switch(self, src, dst, gen):
+        """After a completed migration: the source's query-migrate, then the source quits and the target becomes
+        this domain's VM. Returns (query-migrate, monotonic time when the source is gone)."""
+        # QEMU stores total-time/downtime a moment after the completed event: query until set.
+        info = src.qmp.cmd("query-migrate")
+        for _ in range(100):
+            if info.get("total-time"):
+                break
+            time.sleep(0.002)
+            info = src.qmp.cmd("query-migrate")
+        src.quit()
+        t_end = time.monotonic()
+        shutil.rmtree(self._dir(self.generation), ignore_errors=True)
+        self.vm, self.generation = dst, gen
+        return info, t_end
 
     def close(self):
         self.vm.quit()
@@ -690,6 +707,7 @@ class Bench:
         return out
 
     def run(self):
+        import cpr  # here: it subclasses RawDomain of this module
         o = self.o
         started = time.time()
         t_start = time.monotonic()
@@ -705,6 +723,13 @@ class Bench:
             "configs": [], "batch": None, "daemon": {},
         }
         self.results = res
+        if o.only == "cpr":  # bench/cpr.py alone: no daemon
+            res["meta"]["only"] = "cpr"
+            res["meta"]["consoleStamping"] = self.tail.method
+            res["cpr"] = cpr.run(self, o)
+            res["meta"]["durationS"] = round(time.monotonic() - t_start, 1)
+            res["meta"]["loadavgEnd"] = os.getloadavg()
+            return res
         self.daemon = Daemon(o)
         self.tail.watch_dir(self.daemon.console)
         self.tail.watch_dir(os.path.join(o.workdir, "raw", "console"))
@@ -726,6 +751,8 @@ class Bench:
             res["daemon"]["rss16KiB"] = res["batch"]["daemonRssKiB"]
             res["daemon"]["list16Ms"] = res["batch"]["listMs"]
         res["daemon"]["rssEndKiB"] = self.daemon.rss_kib()
+        if not o.no_cpr:
+            res["cpr"] = cpr.run(self, o)
         res["meta"]["durationS"] = round(time.monotonic() - t_start, 1)
         res["meta"]["loadavgEnd"] = os.getloadavg()
         return res
@@ -792,6 +819,10 @@ def main():
     ap.add_argument("--busctl-calls", type=int, default=200)
     ap.add_argument("--no-restart", action="store_true")
     ap.add_argument("--accel", default=os.environ.get("LOCALMIGRATE_TEST_ACCEL", "tcg"))
+    ap.add_argument("--only", choices=["cpr"], help="cpr: only bench/cpr.py (QEMU 10.0 x-ignore-shared vs cpr-transfer, "
+                    "no daemon); writes cpr-only-<timestamp>.{json,md}, not latest.*")
+    ap.add_argument("--no-cpr", action="store_true", help="skip bench/cpr.py")
+    ap.add_argument("--cpr-qemu", metavar="BIN", help="QEMU 10.0 binary for bench/cpr.py (default: tests/guest/fetch-qemu.sh's)")
     o = ap.parse_args()
     if o.sweep:
         sweep(o.sweep)
@@ -799,6 +830,7 @@ def main():
     o.workdir = os.path.abspath(o.workdir)
     o.reps = o.reps or (1 if o.quick else 5)
     o.ram = o.ram or ([256] if o.quick else [256, 1024, 4096])
+    o.cpr_ram = o.ram
     o.batch_vms = o.batch_vms if o.batch_vms is not None else (4 if o.quick else 16)
     env = guest_env(o.guest_dir)
     o.kernel = env["GUEST_KERNEL_PVH"] if os.path.exists(env.get("GUEST_KERNEL_PVH", "")) else env["GUEST_KERNEL"]
@@ -820,7 +852,7 @@ def main():
     finally:
         bench.close()
     results_dir = o.results or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-    paths = report.write_all(res, results_dir)
+    paths = report.write_cpr_only(res, results_dir) if o.only == "cpr" else report.write_all(res, results_dir)
     print(report.markdown(res))
     for p in paths:
         log(f"wrote {p}")

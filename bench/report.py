@@ -3,6 +3,7 @@
 
     python3 bench/report.py RESULTS.json [--out DIR]    # re-render latest.md / latest.svg from a stored run
     python3 bench/report.py BASE.json --merge OTHER.json --out DIR   # single-VM migrations from OTHER, the rest from BASE
+    python3 bench/report.py BASE.json --merge cpr-only-STAMP.json      # BASE with the cpr table of a `--only cpr` run
 """
 import argparse
 import json
@@ -72,8 +73,102 @@ def summarize(res):
     for k in ("cliHelpMs", "listIdleMs", "list16Ms", "pingDaemonUs", "pingBusUs", "busctlPingMs"):
         if d.get(k):
             d["summary"][k] = summary([{"v": v} for v in d[k]], "v")
+    if res.get("cpr"):
+        summarize_cpr(res["cpr"])
     res["targets"] = targets(res)
     return res
+
+
+# bench/cpr.py: QEMU 10.0 -> 10.0, x-ignore-shared vs cpr-transfer (raw QMP)
+CPR_MODES = {"x": "(x) x-ignore-shared, file in /dev/shm", "c": "(c) cpr-transfer, file (share=on)",
+             "m": "(m) cpr-transfer, memfd"}
+CPR_FIGURES = [
+    ("downtimeMs", "QEMU downtime ms"),
+    ("qemuTotalMs", "QEMU total-time ms"),
+    ("migrateToRunningMs", "migrate → target running ms"),
+    ("totalMs", "target spawn → running ms"),
+    ("transferredBytes", "transferred"),
+    ("pauseWallMs", "guest pause, wall ms"),
+    ("pauseUptimeMs", "guest pause, uptime ms"),
+    ("stopToResumeMs", "STOP→RESUME ms"),
+    ("baselinePauseWallMs", "noise before, ms"),
+]
+
+
+def summarize_cpr(doc):
+    """Per size and mode: summaries; ratios c/x and m/x of medians; pooled (all sizes) per mode; the decision."""
+    for cfg in doc["configs"]:
+        cfg["summary"] = {m: {fig: summary(cfg.get(m, []), fig) for fig, _ in CPR_FIGURES} for m in CPR_MODES}
+        for m in CPR_MODES:
+            cfg["summary"][m]["errors"] = [s["error"] for s in cfg.get(m, []) if s.get("error")]
+        cfg["ratios"] = {}
+        for m in ("c", "m"):
+            cfg["ratios"][m] = {}
+            for fig, _ in CPR_FIGURES:
+                a, b = cfg["summary"][m].get(fig), cfg["summary"]["x"].get(fig)
+                cfg["ratios"][m][fig] = round(a["median"] / b["median"], 3) if a and b and b["median"] else None
+    doc["pooled"] = {m: {fig: summary([s for c in doc["configs"] for s in c.get(m, [])], fig) for fig, _ in CPR_FIGURES}
+                     for m in CPR_MODES}
+    doc["decision"] = cpr_decision(doc)
+    return doc
+
+
+def cpr_decision(doc):
+    """One sentence from the numbers: does cpr-transfer shorten the guest pause, and what does it cost?"""
+    p = {m: med(doc["pooled"][m]["pauseWallMs"]) for m in CPR_MODES}
+    q = {m: med(doc["pooled"][m]["qemuTotalMs"]) for m in CPR_MODES}
+    r = {m: med(doc["pooled"][m]["migrateToRunningMs"]) for m in CPR_MODES}
+    n = {m: (doc["pooled"][m]["pauseWallMs"] or {}).get("n", 0) for m in CPR_MODES}
+    noise = med(doc["pooled"]["x"]["baselinePauseWallMs"])
+    if None in p.values():
+        return "No decision: a mode has no successful sample (see the errors column)."
+    best = min(("c", "m"), key=lambda m: p[m])
+    # shorter only if it beats x by more than 20 % and by more than the noise the guest saw before the requests
+    bar = max(0.2 * p["x"], noise or 0)
+    shorter = p["x"] - p[best] > bar
+    pause = (f"pooled median guest pause, wall, {n['x']}/{n['c']}/{n['m']} samples over all sizes: "
+             f"{p['x']:.1f} ms (x) / {p['c']:.1f} ms (c) / {p['m']:.1f} ms (m)")
+    d = {m: med(doc["pooled"][m]["downtimeMs"]) for m in CPR_MODES}
+    if None not in d.values():
+        pause += f"; QEMU's own downtime {d['x']:g} / {d['c']:g} / {d['m']:g} ms"
+    cost = ""
+    if None not in q.values() and None not in r.values():
+        cost = (f"; its QEMU total-time is {q['c']:.0f} / {q['m']:.0f} ms against {q['x']:.0f} ms and migrate → target "
+                f"running {r['c']:.0f} / {r['m']:.0f} against {r['x']:.0f} ms, because the target's start-up runs inside the migration")
+    tail = "cpr-transfer needs -machine aux-ram-share=on from the VM's start, which VMs booted on QEMU 7.2 (the upgrade case) do not have."
+    if shorter:
+        return f"cpr-transfer shortened the guest pause ({pause}){cost}; still, the daemon keeps x-ignore-shared: {tail}"
+    return (f"The daemon keeps x-ignore-shared: cpr-transfer does not shorten the guest pause by more than the noise "
+            f"(20 % of x or the noise before, {bar:.1f} ms) ({pause}){cost}; and {tail}")
+
+
+def markdown_cpr(doc):
+    lines = ["## QEMU 10.0 -> 10.0: x-ignore-shared vs cpr-transfer (raw QMP)", "",
+             f"{doc.get('qemu')} (`{doc.get('binary')}`), no daemon, bench/cpr.py; {doc.get('reps')} repetition(s) per size "
+             f"and mode, the three guests up together, order reversed every other repetition; load average "
+             f"{doc['loadavgStart'][0]:.2f} at start, {(doc.get('loadavgEnd') or [0])[0]:.2f} at end; {doc.get('durationS', 0):.0f} s. "
+             "(x) is the daemon's method; (c) and (m) need `-machine aux-ram-share=on` on the source from its start. "
+             "*migrate → target running*: the source's `migrate` command until the script sees the target `running`; "
+             "*target spawn → running* includes starting the target. Cells: median (min–max).", "",
+             "| RAM | mode | " + " | ".join(label for _, label in CPR_FIGURES) + " | errors |",
+             "|---|---|" + "---|" * (len(CPR_FIGURES) + 1)]
+    for c in doc["configs"]:
+        for m in CPR_MODES:
+            s = c["summary"][m]
+            errs = s["errors"]
+            lines.append(f"| {ram(c['ramMiB'])} | {CPR_MODES[m]} | "
+                         + " | ".join(cell(s.get(fig), fmt_bytes if fig == "transferredBytes" else fmt_num) for fig, _ in CPR_FIGURES)
+                         + f" | {len(errs) and str(len(errs)) + ': ' + errs[0][:80].replace('|', '/') or ''} |")
+        for m in ("c", "m"):
+            lines.append(f"| {ram(c['ramMiB'])} | **{m}/x** | "
+                         + " | ".join(fmt_num(c["ratios"][m].get(fig), 2) if c["ratios"][m].get(fig) is not None else "–"
+                                      for fig, _ in CPR_FIGURES) + " | |")
+    for m in CPR_MODES:
+        s = doc["pooled"][m]
+        lines.append(f"| all sizes | {CPR_MODES[m]} | "
+                     + " | ".join(cell(s.get(fig), fmt_bytes if fig == "transferredBytes" else fmt_num) for fig, _ in CPR_FIGURES) + " | |")
+    lines += ["", f"**Decision**: {doc['decision']}", ""]
+    return lines
 
 
 def cfg_of(res, mib, backing):
@@ -162,6 +257,12 @@ def cell(s, fmt=fmt_num):
 
 def markdown(res):
     m = res["meta"]
+    if m.get("only") == "cpr":
+        return "\n".join([f"# LocalMigrate benchmark, {m['started']}: bench/cpr.py only ({m['mode']}, {m['reps']} repetition(s))", "",
+                          f"accel {m['accel']}, {m['cpus']} CPUs, {round((m['memTotalKiB'] or 0) / 1048576)} GiB RAM, host kernel "
+                          f"{m['kernel']}; guest `{os.path.basename(m['guestKernel'])}` `{m['guestCmdline']}`; console lines stamped by "
+                          f"{m['consoleStamping']}; allocator {'warmed (64 MiB)' if m.get('warmed') else 'not warmed'} before each "
+                          "migration (see bench/README.md).", "", *markdown_cpr(res["cpr"])])
     lines = [f"# LocalMigrate benchmark, {m['started']} ({m['mode']}, {m['reps']} repetition(s))", "",
              f"{m['qemu']}, accel {m['accel']}, {m['cpus']} CPUs, {round((m['memTotalKiB'] or 0) / 1048576)} GiB RAM, "
              f"host kernel {m['kernel']}; guest `{os.path.basename(m['guestKernel'])}` `{m['guestCmdline']}`; console lines "
@@ -232,6 +333,8 @@ def markdown(res):
               f"| Peer.Ping to the bus itself (dbus-daemon floor), 200 calls, µs | {cell(ds.get('pingBusUs'))} |",
               f"| `busctl call ... Peer Ping`, one process per call, {len(d.get('busctlPingMs') or [])} calls, ms | "
               f"{cell(ds.get('busctlPingMs'), lambda v: f'{v:.2f}')} |"]
+    if res.get("cpr"):
+        lines += ["", *markdown_cpr(res["cpr"])]
     lines += ["", "## Targets", "", "| target | result | detail |", "|---|---|---|"]
     for t in res["targets"]:
         lines.append(f"| {t['target']} | **{t['result']}** | {t['detail']} |")
@@ -320,10 +423,32 @@ def write_all(res, directory):
     return paths
 
 
+def write_cpr_only(res, directory):
+    """A `--only cpr` run: cpr-only-<timestamp>.json and .md; latest.* stay as they are (merge it with --merge)."""
+    summarize(res)
+    os.makedirs(directory, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    paths = [os.path.join(directory, f"cpr-only-{stamp}.json"), os.path.join(directory, f"cpr-only-{stamp}.md")]
+    with open(paths[0], "w") as f:
+        f.write(json.dumps(res, indent=1) + "\n")
+    with open(paths[1], "w") as f:
+        f.write(markdown(res) + "\n")
+    return paths
+
+
 def merge(base, override, base_name, override_name):
     """The single-VM migration samples ((a), (a2), (b)) of `override` replace those of `base` for the configs
-    it has; everything else (restarts, batch, daemon figures) stays from `base`. Provenance goes into meta."""
+    it has; everything else (restarts, batch, daemon figures) stays from `base`. Provenance goes into meta.
+    An override with bench/cpr.py results (e.g. a `--only cpr` run, which has no configs) replaces `cpr`."""
     out = json.loads(json.dumps(base))
+    parts = []
+    if override.get("cpr"):
+        out["cpr"] = override["cpr"]
+        parts.append(f"QEMU 10.0 x-ignore-shared vs cpr-transfer from `{override_name}` (started {override['meta']['started']}, "
+                     f"{override['cpr'].get('durationS', 0):.0f} s)")
+    if not override.get("configs"):
+        out["meta"]["mergedFrom"] = "; ".join(parts + [f"everything else from `{base_name}` (started {base['meta']['started']})"])
+        return out
     for oc in override["configs"]:
         bc = next((c for c in out["configs"] if c["ramMiB"] == oc["ramMiB"] and c["backing"] == oc["backing"]), None)
         if bc is None:
@@ -333,9 +458,10 @@ def merge(base, override, base_name, override_name):
             bc[k] = oc[k]
     for k in ("warmed", "restS", "reps"):
         out["meta"][k] = override["meta"].get(k)
-    out["meta"]["mergedFrom"] = (f"migrations (a), (a2), (b) from `{override_name}` (started {override['meta']['started']}, "
-                                 f"{override['meta']['durationS']:.0f} s); restarts (c), batch and daemon figures from "
-                                 f"`{base_name}` (started {base['meta']['started']}, {base['meta']['durationS']:.0f} s)")
+    out["meta"]["mergedFrom"] = "; ".join(parts + [
+        f"migrations (a), (a2), (b) from `{override_name}` (started {override['meta']['started']}, "
+        f"{override['meta']['durationS']:.0f} s); restarts (c), batch and daemon figures from "
+        f"`{base_name}` (started {base['meta']['started']}, {base['meta']['durationS']:.0f} s)"])
     out["meta"]["durationS"] = base["meta"]["durationS"] + override["meta"]["durationS"]
     out["meta"]["loadavgEnd"] = override["meta"].get("loadavgEnd")
     return out
