@@ -6,11 +6,6 @@ namespace LocalMigrate.UpgradeDaemon.Migration;
 /// <summary>Steps both sides take the same way (libvirt's qemuMigrationAny*).</summary>
 internal static class MigrationAny
 {
-    /// <summary>
-    /// Sets the side's capabilities and parameters, then reads back what QEMU holds: a setting QEMU silently did
-    /// not take is an error naming it, and the read-back is what the job shows.
-    /// </summary>
-    /// <exception cref="MigrationException">QEMU holds another value than the one set.</exception>
     /// <summary><see cref="ApplyTuningAsync"/>, unless the QEMU already holds exactly this tuning (<paramref name="held"/>).</summary>
     public static async Task<MigrationSideSettings> ApplyTuningUnlessHeldAsync(QemuMonitor monitor, MigrationSideTuning tuning, AppliedTuning? held,
         MigrationPhase phase, string side, CancellationToken cancellationToken) =>
@@ -18,6 +13,11 @@ internal static class MigrationAny
             ? held.Settings
             : await ApplyTuningAsync(monitor, tuning, phase, side, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Sets the side's capabilities and parameters, then reads back what QEMU holds: a setting QEMU silently did
+    /// not take is an error naming it, and the read-back is what the job shows.
+    /// </summary>
+    /// <exception cref="MigrationException">QEMU holds another value than the one set.</exception>
     public static async Task<MigrationSideSettings> ApplyTuningAsync(QemuMonitor monitor, MigrationSideTuning tuning, MigrationPhase phase,
         string side, CancellationToken cancellationToken)
     {

@@ -47,7 +47,10 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task Migrate_BandwidthDowntimeXbzrleAutoConverge_ReachTheSourceQemu()
     {
-        var console = await _engine.BootGuestAsync("tuned", 256, MemoryBacking.Private, patternMiB: 32);
+        // QEMU 10.0: auto-converge asks for a live copy of private RAM, which QEMU 7.2 under TCG (the test accelerator) does not
+        // copy faithfully (MigrationTuning.TcgDirtyTrackingFixedIn). Measured here with raw QMP, 7.2 -> 7.2, xbzrle + auto-converge:
+        // the guest died on the target 4 of 4 runs; 10.0 -> 10.0, 2 of 2 kept running. Under KVM the 7.2 source copies correctly.
+        var console = await _engine.BootGuestAsync("tuned", 256, MemoryBacking.Private, patternMiB: 32, qemu: NewQemu.Path);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
         var before = console.LastTick()!;
 

@@ -83,7 +83,8 @@ internal sealed class GuestConsole(string logPath)
         while (PatternPasses() < passes)
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"guest completed {PatternPasses()} RAM pattern passes, wanted {passes}");
+                throw new TimeoutException($"guest completed {PatternPasses()} RAM pattern passes, wanted {passes}; " +
+                    $"{Corruptions().Count} corruption lines (first: {Corruptions().FirstOrDefault() ?? "none"}); console tail: {string.Join(" | ", Lines().TakeLast(5))}");
             await Task.Delay(100);
         }
     }
