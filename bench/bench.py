@@ -33,6 +33,7 @@ sys.modules.setdefault("bench", sys.modules[__name__])  # bench/cpr.py (imported
 
 SETTLE_S = 1.0          # quiet time before each measurement (also the baseline window)
 WINDOW_PAD_S = 0.3      # ticks this long before the request and after the end count as "around the migration"
+PREPARED = report.PREPARED  # batch run key suffix: targets started ahead with `upgrade --prepare --all`
 
 
 def log(msg):
@@ -674,6 +675,34 @@ class Bench:
                 runs.append(r)
             out["runs"][str(par)] = runs
             log(f"   --parallel {par}: wall {[r['wallMs'] for r in runs]} ms, worst pause {[r['worstPauseWallMs'] for r in runs]} ms")
+        # The widest batch again with every target started ahead (`upgrade --prepare --all`, not timed): what an upgrade
+        # hook that prepares first costs. A run where some job started its own target is an error, not a sample.
+        par = max(o.parallel)
+        runs = []
+        for rep in range(o.reps):
+            before = {name: set(qemu_pids_of(name)) for name in names}
+            _, rc, _, err = d.cli("upgrade", "--prepare", "--all", check=False, timeout=o.timeout + 60)
+            standbys = {name: set(qemu_pids_of(name)) - before[name] for name in names}
+            time.sleep(SETTLE_S)
+            t0 = time.monotonic()
+            wall, rc2, stdout, err2 = d.cli("upgrade", "--all", "--parallel", str(par), "--json", "--timeout", str(o.timeout),
+                                            check=False, timeout=o.timeout * n + 60)
+            t1 = time.monotonic()
+            try:
+                doc = json.loads(stdout)
+            except json.JSONDecodeError:
+                doc = {}
+            jobs = doc.get("jobs", [])
+            untaken = [name for name in names if len(standbys[name]) != 1 or set(qemu_pids_of(name)) != standbys[name]]
+            error = (f"upgrade --prepare --all: exit {rc}: {err.strip()[:200]}" if rc != 0
+                     else err2 if rc2 != 0
+                     else f"{len(untaken)} jobs did not take their standby: {untaken[:4]}" if untaken else None)
+            runs.append({"wallMs": ms(wall), "upgraded": doc.get("upgraded"), "failed": doc.get("failed"), "error": error,
+                         "maxDowntimeMs": max((j["downtimeMs"] for j in jobs), default=None),
+                         "maxJobTotalMs": max((j["totalMs"] for j in jobs), default=None),
+                         **worst_pause(t0, t1)})
+        out["runs"][f"{par}{PREPARED}"] = runs
+        log(f"   --parallel {par}, targets pre-spawned: wall {[r['wallMs'] for r in runs]} ms, errors {[r['error'] for r in runs if r['error']]}")
         out["daemonRssAfterKiB"] = d.rss_kib()
         for name in names:
             d.cli("stop", name, "--force", check=False)
