@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Evacuation;
 /// Maintenance mode and evacuation between three hosts (network namespaces, each with its own daemon, bus and sshd), with
 /// small real test guests on A. Every moved guest must keep its boot and keep ticking on its new host; A must end empty.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class EvacuationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int GuestMiB = 128;

@@ -15,7 +15,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Evacuation;
 /// downtimes 16-346 ms: about two "one migration" times for eight guests. Merged with main d9d6418 (load ~7 falling): alone
 /// 9.9-13.6 s wall (jobs 7.1-11.5 s); evacuation 33.3 s wall, jobs 11.1-28.4 s, downtimes 121-537 ms.
 /// </remarks>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class EvacuationTimingTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Guests = 8;

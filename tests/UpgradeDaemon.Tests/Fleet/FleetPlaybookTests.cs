@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Fleet;
 /// each with its own daemon, bus and sshd; see <see cref="AnsibleController"/>), with small real test guests. Every guest
 /// that moves must keep its boot and keep ticking where it lands.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 [Trait("Category", "Fleet")]
 public sealed class FleetPlaybookTests(ITestOutputHelper output) : IAsyncLifetime
 {

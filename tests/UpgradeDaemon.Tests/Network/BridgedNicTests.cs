@@ -14,7 +14,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Network;
 /// address, so the two bridges are joined through the test network's switch. Traffic comes from host A's namespace.
 /// Every test ends by checking which taps exist on which host: a tap exactly while a QEMU of its domain runs there.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class BridgedNicTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Bridge = "lmbr0";

@@ -9,7 +9,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 /// Remote live migration between two hosts (network namespaces, each with its own daemon, bus and sshd), over ssh,
 /// with the real test guest. Every test ends with the guest on exactly one host and nothing left on the other.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class RemoteMigrationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>Short enough that a test sees a destination drop an orphaned target; the product default is 60 s.</summary>

@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 /// The tls:// and tcp:// transports between two namespace hosts, and the option set across hosts: every daemon has a TLS
 /// listener (a test CA, the allowed client DN of <see cref="TestPki"/>) and a plaintext one (allowInsecureTcp).
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class RemoteTransportTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private TestHosts _hosts = null!;

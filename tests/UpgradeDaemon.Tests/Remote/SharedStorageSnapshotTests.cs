@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 /// hosts see the same file system, so the qcow2 image is the same file on a and b, as on shared storage; the daemon's
 /// records travel with Prepare, b checks them against qemu-img info and stores them, a drops its own.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class SharedStorageSnapshotTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Slow = TimeSpan.FromMinutes(3);

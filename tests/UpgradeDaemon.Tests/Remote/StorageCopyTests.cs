@@ -12,7 +12,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 /// its own image directory: a tmpfs mounted over the same path in its daemon's mount namespace, so both hosts name a
 /// disk by the same path and hold different files, as two real hosts do.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Slots = 16384;

@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote;
 /// The multi-host test infrastructure itself: two namespaces on a bridge, each with its own daemon and sshd. In the
 /// real-QEMU collection because one test boots a guest, and two daemons per test are load enough on 2 cores.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class TestHostsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private TestHosts _hosts = null!;

@@ -10,7 +10,7 @@ namespace LocalMigrate.UpgradeDaemon.Tests.Remote.Transport;
 /// QEMU's own migration stream under TLS, between two real QEMU 7.2 processes on loopback: x509 with the test CA and
 /// an authz-list in GnuTLS DN order, and a per-migration PSK. A refused identity or a wrong key must fail the migration.
 /// </summary>
-[Collection(HostsCollection.Name)]
+[Collection(RealQemuCollection.Name)]
 public sealed class QemuMigrationTlsTests(ITestOutputHelper output, TestPki pki) : IClassFixture<TestPki>, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
