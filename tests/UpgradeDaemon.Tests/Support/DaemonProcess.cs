@@ -154,11 +154,12 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public GuestConsole Console(string name) => new(Path.Combine(StateDirectory, "console", name + ".log"));
 
-    public async Task<GuestConsole> BootGuestAsync(string name, int memoryMiB = 256, string backing = "shared", int patternMiB = 32)
+    public async Task<GuestConsole> BootGuestAsync(string name, int memoryMiB = 256, string backing = "shared", int patternMiB = 32,
+        string? qemu = null)
     {
         var file = Path.Combine(Root, name + ".json");
         await File.WriteAllTextAsync(file, EngineHarness.GuestDefinition(name, memoryMiB,
-            backing == "shared" ? UpgradeDaemon.Domains.MemoryBacking.Shared : UpgradeDaemon.Domains.MemoryBacking.Private, patternMiB));
+            backing == "shared" ? UpgradeDaemon.Domains.MemoryBacking.Shared : UpgradeDaemon.Domains.MemoryBacking.Private, patternMiB, qemu));
         var define = await CliAsync("define", file);
         Assert.True(define.ExitCode == 0, define.ToString());
         var start = await CliAsync("start", name);
