@@ -167,9 +167,11 @@ internal static class IncomingStorage
         }
     }
 
+    /// <summary>Deletes what a Prepare created, last first: an overlay goes before the image it is layered on, so an image
+    /// that is gone never leaves an overlay behind for an observer to find.</summary>
     public static void DeleteImages(IEnumerable<string> paths)
     {
-        foreach (var path in paths)
+        foreach (var path in paths.Reverse())
         {
             try
             {

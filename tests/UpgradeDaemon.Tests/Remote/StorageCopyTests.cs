@@ -331,6 +331,7 @@ public sealed class StorageCopyTests(ITestOutputHelper output) : IAsyncLifetime
         await Poll.UntilAsync(() => !File.Exists(disk + ".lm-overlay"), Slow, "the restarted daemon to merge a's overlay back");
         Assert.Equal("running", await StateAsync(A, "sk"));
         await Poll.UntilAsync(() => !File.Exists(OnB(disk)), Slow, "b to drop the image it made (abort or lease)");
+        // b deletes its overlay before the image it is layered on: the image gone, the overlay is too.
         Assert.False(File.Exists(OnB(disk) + ".lm-overlay"), "b kept the overlay it created");
         await AssertSourceKeepsItAsync("sk", disk, console);
         Assert.Equal(snapshotsBefore, await ImageSnapshotsAsync(disk, onB: false));
