@@ -654,25 +654,27 @@ class Bench:
             r["pauseWallMs"] = probes.pause_figures(self.tail.ticks(consoles[names[0]], t0 - WINDOW_PAD_S, t1 + WINDOW_PAD_S))["pauseWallMs"]
             out["single"].append(r)
         log(f"   single upgrade: {[r['wallMs'] for r in out['single']]} ms")
+
+        def upgrade_all(par):
+            """One timed `upgrade --all --parallel par` (after the settle time): its sample."""
+            time.sleep(SETTLE_S)
+            t0 = time.monotonic()
+            wall, rc, stdout, err = d.cli("upgrade", "--all", "--parallel", str(par), "--json", "--timeout", str(o.timeout),
+                                          check=False, timeout=o.timeout * n + 60)
+            t1 = time.monotonic()
+            try:
+                doc = json.loads(stdout)
+            except json.JSONDecodeError:
+                doc = {}
+            jobs = doc.get("jobs", [])
+            return {"wallMs": ms(wall), "upgraded": doc.get("upgraded"), "failed": doc.get("failed"),
+                    "error": None if rc == 0 else err,
+                    "maxDowntimeMs": max((j["downtimeMs"] for j in jobs), default=None),
+                    "maxJobTotalMs": max((j["totalMs"] for j in jobs), default=None),
+                    **worst_pause(t0, t1)}
+
         for par in o.parallel:
-            runs = []
-            for rep in range(o.reps):
-                time.sleep(SETTLE_S)
-                t0 = time.monotonic()
-                wall, rc, stdout, err = d.cli("upgrade", "--all", "--parallel", str(par), "--json", "--timeout", str(o.timeout),
-                                              check=False, timeout=o.timeout * n + 60)
-                t1 = time.monotonic()
-                try:
-                    doc = json.loads(stdout)
-                except json.JSONDecodeError:
-                    doc = {}
-                jobs = doc.get("jobs", [])
-                r = {"wallMs": ms(wall), "upgraded": doc.get("upgraded"), "failed": doc.get("failed"),
-                     "error": None if rc == 0 else err,
-                     "maxDowntimeMs": max((j["downtimeMs"] for j in jobs), default=None),
-                     "maxJobTotalMs": max((j["totalMs"] for j in jobs), default=None),
-                     **worst_pause(t0, t1)}
-                runs.append(r)
+            runs = [upgrade_all(par) for _ in range(o.reps)]
             out["runs"][str(par)] = runs
             log(f"   --parallel {par}: wall {[r['wallMs'] for r in runs]} ms, worst pause {[r['worstPauseWallMs'] for r in runs]} ms")
         # The widest batch again with every target started ahead (`upgrade --prepare --all`, not timed): what an upgrade
@@ -683,24 +685,13 @@ class Bench:
             before = {name: set(qemu_pids_of(name)) for name in names}
             _, rc, _, err = d.cli("upgrade", "--prepare", "--all", check=False, timeout=o.timeout + 60)
             standbys = {name: set(qemu_pids_of(name)) - before[name] for name in names}
-            time.sleep(SETTLE_S)
-            t0 = time.monotonic()
-            wall, rc2, stdout, err2 = d.cli("upgrade", "--all", "--parallel", str(par), "--json", "--timeout", str(o.timeout),
-                                            check=False, timeout=o.timeout * n + 60)
-            t1 = time.monotonic()
-            try:
-                doc = json.loads(stdout)
-            except json.JSONDecodeError:
-                doc = {}
-            jobs = doc.get("jobs", [])
+            r = upgrade_all(par)
             untaken = [name for name in names if len(standbys[name]) != 1 or set(qemu_pids_of(name)) != standbys[name]]
-            error = (f"upgrade --prepare --all: exit {rc}: {err.strip()[:200]}" if rc != 0
-                     else err2 if rc2 != 0
-                     else f"{len(untaken)} jobs did not take their standby: {untaken[:4]}" if untaken else None)
-            runs.append({"wallMs": ms(wall), "upgraded": doc.get("upgraded"), "failed": doc.get("failed"), "error": error,
-                         "maxDowntimeMs": max((j["downtimeMs"] for j in jobs), default=None),
-                         "maxJobTotalMs": max((j["totalMs"] for j in jobs), default=None),
-                         **worst_pause(t0, t1)})
+            if rc != 0:
+                r["error"] = f"upgrade --prepare --all: exit {rc}: {err.strip()[:200]}"
+            elif r["error"] is None and untaken:
+                r["error"] = f"{len(untaken)} jobs did not take their standby: {untaken[:4]}"
+            runs.append(r)
         out["runs"][f"{par}{PREPARED}"] = runs
         log(f"   --parallel {par}, targets pre-spawned: wall {[r['wallMs'] for r in runs]} ms, errors {[r['error'] for r in runs if r['error']]}")
         out["daemonRssAfterKiB"] = d.rss_kib()
