@@ -133,9 +133,8 @@ public sealed partial class StandbyTargets : IAsyncDisposable
         }
         catch (InvalidOperationException e)
         {
-            await target.KillAsync().ConfigureAwait(false);
-            target.RemoveRuntimeDirectory();
-            await target.DisposeAsync().ConfigureAwait(false);
+            // Unregister there removes only this very instance, so the other one in the shadow registry stays.
+            await _registry.Shadow.DiscardAsync(target).ConfigureAwait(false);
             return e.Message;
         }
         AppliedTuning? targetTuned = null, sourceTuned = null;
