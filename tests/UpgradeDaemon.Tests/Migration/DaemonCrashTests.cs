@@ -179,7 +179,9 @@ public sealed class DaemonCrashTests(ITestOutputHelper output)
     {
         await using var daemon = new DaemonProcess(output);
         await daemon.StartAsync();
-        var console = await daemon.BootGuestAsync("drain", 256, "private", patternMiB: 64);
+        // QEMU 10.0: a live copy of private RAM at 32 MiB/s, which QEMU 7.2 under TCG (the test accelerator) does not copy
+        // faithfully (MigrationTuning.TcgDirtyTrackingFixedIn); what this test checks is the daemon's drain, not the version's copy.
+        var console = await daemon.BootGuestAsync("drain", 256, "private", patternMiB: 64, qemu: NewQemu.Path);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(90));
         using var migrate = daemon.StartCli("migrate", "drain", "--max-bandwidth", (32L << 20).ToString());
         var job = await WaitForJobAsync(daemon, j => j.GetProperty("phase").GetString() == "Perform" && j.GetProperty("progress").GetDouble() > 5);

@@ -160,7 +160,8 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task Migrate_NeverConvergesWithPolicyPostcopy_CompletesInPostcopy()
     {
-        var console = await _engine.BootGuestAsync("slowpostcopy", 256, MemoryBacking.Private, patternMiB: 32);
+        // QEMU 10.0: five seconds of live copy before postcopy starts, which 7.2 under TCG does not copy faithfully (see above).
+        var console = await _engine.BootGuestAsync("slowpostcopy", 256, MemoryBacking.Private, patternMiB: 32, qemu: NewQemu.Path);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
         var before = console.LastTick()!;
 
@@ -201,7 +202,8 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task RequestPostcopy_DuringASlowCopy_SwitchesAndCompletes()
     {
-        var console = await _engine.BootGuestAsync("manual", 256, MemoryBacking.Private, patternMiB: 32);
+        // QEMU 10.0: the live copy before the switch to postcopy (see above).
+        var console = await _engine.BootGuestAsync("manual", 256, MemoryBacking.Private, patternMiB: 32, qemu: NewQemu.Path);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
         var before = console.LastTick()!;
         var job = _engine.Migrations.Start("manual", MigrationKind.Local, new MigrationOptions { MaxBandwidth = 1 * MiB, Postcopy = true });
@@ -220,6 +222,7 @@ public sealed class MigrationOptionsQemuTests(ITestOutputHelper output) : IAsync
     [Fact]
     public async Task Migrate_TargetKilledInPostcopy_SourceIsNotResumedWithItsOlderRam()
     {
+        // QEMU 7.2, the postcopy path of the version Debian 12 ships: the guest's RAM is not checked here, only who runs it.
         var console = await _engine.BootGuestAsync("split", 256, MemoryBacking.Private, patternMiB: 32);
         await console.WaitForPatternPassesAsync(1, TimeSpan.FromSeconds(60));
         var domain = _engine.Registry.Get("split");
