@@ -216,9 +216,9 @@ public sealed class QmpClient : IAsyncDisposable
         }
         catch (IOException ex) when (IsPeerGone(ex))
         {
-            // QEMU reads QMP one byte at a time and stops after a complete object, so the '\n'
-            // after `quit` is never read, and Linux reports a close with unread data as a reset.
-            // Everything QEMU sent before closing has already been read by now.
+            // Linux reports a close that left some of our bytes unread as a reset: a command written while QEMU
+            // exits (requests carry no terminator for this reason: QmpRequestWriter.Format). Everything QEMU sent
+            // before closing has already been read by now.
             reason = new EndOfStreamException($"QEMU closed the QMP connection ({((SocketException)ex.InnerException!).SocketErrorCode})", ex);
         }
         catch (Exception ex)

@@ -16,8 +16,12 @@ internal sealed class QmpRequestWriter(Stream stream)
     private readonly SemaphoreSlim _lock = new(1, 1);
 
     /// <summary>
-    /// <c>{"execute": command, "arguments": ..., "id": id}</c> plus '\n'. Unindented JSON escapes
-    /// control characters inside strings, so the only newline is the terminator.
+    /// <c>{"execute": command, "arguments": ..., "id": id}</c> and nothing after it. QEMU's parser ends a command at its
+    /// closing brace and reads no further before it acts on it, so a terminator would be left unread after <c>quit</c>:
+    /// Linux reports a close with unread data as a reset, and .NET raises a reset met at once by a socket read with a
+    /// stack trace carrying file and line info, which loads the PDB reader (~2 MB resident) and costs CPU in the
+    /// Confirm phase of every migration. Measured on 7.2 and 10.0: with "\n", the read after quit's reply gets
+    /// ECONNRESET; without it, EOF.
     /// </summary>
     public static byte[] Format(string command, object? arguments, long id)
     {
@@ -35,7 +39,6 @@ internal sealed class QmpRequestWriter(Stream stream)
             writer.WriteNumber("id", id);
             writer.WriteEndObject();
         }
-        buffer.Write("\n"u8);
         return buffer.WrittenSpan.ToArray();
     }
 

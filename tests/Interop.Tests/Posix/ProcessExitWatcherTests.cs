@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LocalMigrate.Interop.Posix;
 
 namespace LocalMigrate.Interop.Tests.Posix;
@@ -8,13 +7,10 @@ public sealed class ProcessExitWatcherTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
-    private static Process Sleeper() =>
-        Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
-
     [Fact]
     public async Task Exited_ManyProcessesKilledOutOfOrder_CompletesForExactlyTheKilledOnes()
     {
-        var processes = Enumerable.Range(0, 12).Select(_ => Sleeper()).ToList();
+        var processes = Enumerable.Range(0, 12).Select(_ => SleeperProcess.Start()).ToList();
         var watchers = processes.Select(p => ProcessExitWatcher.TryOpen(p.Id)!).ToList();
         try
         {
@@ -32,7 +28,7 @@ public sealed class ProcessExitWatcherTests
         finally
         {
             foreach (var p in processes)
-                p.Kill();
+                p.Dispose();
             foreach (var w in watchers)
                 w.Dispose();
         }
@@ -41,34 +37,25 @@ public sealed class ProcessExitWatcherTests
     [Fact]
     public async Task Dispose_ThenNewWatcherOnTheReusedFdNumber_NewWatcherStillSeesItsOwnExit()
     {
-        var first = Sleeper();
-        var second = Sleeper();
-        try
-        {
-            var firstWatcher = ProcessExitWatcher.TryOpen(first.Id)!;
-            firstWatcher.Dispose();
-            Assert.True(await firstWatcher.WaitAsync(Deadline), "a disposed watcher completes");
-            // The poller closed the first pidfd, so the kernel hands out its number again here.
-            using var secondWatcher = ProcessExitWatcher.TryOpen(second.Id)!;
-            firstWatcher.Dispose(); // a second dispose must not release the new watch that now has that fd number
-            await Task.Delay(300);
-            Assert.False(secondWatcher.HasExited);
-            second.Kill();
-            Assert.True(await secondWatcher.WaitAsync(Deadline));
-        }
-        finally
-        {
-            first.Kill();
-            second.Kill();
-        }
+        using var first = SleeperProcess.Start();
+        using var second = SleeperProcess.Start();
+        var firstWatcher = ProcessExitWatcher.TryOpen(first.Id)!;
+        firstWatcher.Dispose();
+        Assert.True(await firstWatcher.WaitAsync(Deadline), "a disposed watcher completes");
+        // The poller closed the first pidfd, so the kernel hands out its number again here.
+        using var secondWatcher = ProcessExitWatcher.TryOpen(second.Id)!;
+        firstWatcher.Dispose(); // a second dispose must not release the new watch that now has that fd number
+        await Task.Delay(300);
+        Assert.False(secondWatcher.HasExited);
+        second.Kill();
+        Assert.True(await secondWatcher.WaitAsync(Deadline));
     }
 
     [Fact]
     public void TryOpen_ProcessAlreadyGone_ReturnsNull()
     {
-        var p = Sleeper();
-        p.Kill();
-        p.WaitForExit();
+        using var p = SleeperProcess.Start();
+        p.KillAndReap();
         Assert.Null(ProcessExitWatcher.TryOpen(p.Id));
     }
 }

@@ -17,7 +17,6 @@ internal sealed class FakeQmpPeer : IAsyncDisposable
     private readonly Socket _listener;
     private Socket? _connection;
     private NetworkStream? _stream;
-    private StreamReader? _reader;
 
     private FakeQmpPeer(string socketPath)
     {
@@ -40,7 +39,6 @@ internal sealed class FakeQmpPeer : IAsyncDisposable
     {
         _connection = await _listener.AcceptAsync().WaitAsync(StepTimeout);
         _stream = new NetworkStream(_connection, ownsSocket: false);
-        _reader = new StreamReader(_stream, new UTF8Encoding(false));
     }
 
     /// <summary>Accept, greet, expect qmp_capabilities and accept it: what QEMU does.</summary>
@@ -65,16 +63,19 @@ internal sealed class FakeQmpPeer : IAsyncDisposable
     public Task SendEventAsync(string name, string? dataJson = null) =>
         SendAsync($$"""{"timestamp": {"seconds": 1700000000, "microseconds": 250000}, "event": "{{name}}"{{(dataJson is null ? "" : $", \"data\": {dataJson}")}}}""");
 
-    /// <summary>The client's next request, parsed; fails the test if the line is not a JSON object.</summary>
+    /// <summary>The client's next request, parsed; fails the test if it is not a JSON object.</summary>
     public async Task<JsonObject> ReceiveAsync()
     {
-        string line = await ReceiveLineAsync() ?? throw new EndOfStreamException("client closed the connection");
-        return JsonNode.Parse(line)!.AsObject();
+        string request = await ReceiveRequestTextAsync() ?? throw new EndOfStreamException("client closed the connection");
+        return JsonNode.Parse(request)!.AsObject();
     }
 
-    /// <summary>The next raw line, or null once the client has closed the connection.</summary>
-    public async Task<string?> ReceiveLineAsync() =>
-        await (_reader ?? throw new InvalidOperationException("not accepted")).ReadLineAsync().WaitAsync(StepTimeout);
+    /// <summary>The next request's raw text, read as QEMU reads it (up to its closing brace), or null once the client has closed the connection.</summary>
+    public async Task<string?> ReceiveRequestTextAsync()
+    {
+        using var timeout = new CancellationTokenSource(StepTimeout);
+        return await QmpRequestScanner.ReadAsync(Stream, timeout.Token);
+    }
 
     /// <summary>
     /// Waits for the client to close its end, seen as end of stream, or as a reset when the client
@@ -84,7 +85,7 @@ internal sealed class FakeQmpPeer : IAsyncDisposable
     {
         try
         {
-            Assert.Null(await ReceiveLineAsync());
+            Assert.Null(await ReceiveRequestTextAsync());
         }
         catch (IOException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
         {
@@ -99,7 +100,6 @@ internal sealed class FakeQmpPeer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _reader?.Dispose();
         if (_stream is not null)
         {
             await _stream.DisposeAsync();

@@ -383,6 +383,23 @@ public sealed class QmpClientTests
         }
     }
 
+    [Fact]
+    public async Task ConnectAsync_EventBeforeTheGreeting_SkippedAndTheClientNegotiates()
+    {
+        // What QEMU 7.2 does to a client that connects while it starts: the machine's RESUME reaches the socket first.
+        await using var peer = FakeQmpPeer.Start();
+        Task<QmpClient> connect = QmpClient.ConnectAsync(peer.SocketPath);
+        await peer.AcceptAsync();
+        await peer.SendEventAsync("RESUME");
+        await peer.SendAsync(FakeQmpPeer.Greeting);
+        JsonObject request = await peer.ReceiveAsync();
+        Assert.Equal("qmp_capabilities", (string?)request["execute"]);
+        await peer.ReplyAsync(request, "{}");
+
+        await using QmpClient client = await connect.WaitAsync(Timeout);
+        Assert.Equal(new QmpVersion(7, 2, 3), client.Greeting.Version);
+    }
+
     [Theory]
     [InlineData("not json at all")]
     [InlineData("""{"return": {}, "id": 1}""")]

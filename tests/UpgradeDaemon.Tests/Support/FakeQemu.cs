@@ -24,9 +24,23 @@ internal static class FakeQemu
             f = conn.makefile("rw")
             def send(obj):
                 f.write(json.dumps(obj) + "\r\n"); f.flush()
+            def requests():
+                # As QEMU parses them: JSON objects back to back, no terminator needed.
+                decoder, buffer = json.JSONDecoder(), ""
+                while True:
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    buffer += data.decode()
+                    while buffer.strip():
+                        try:
+                            obj, end = decoder.raw_decode(buffer.lstrip())
+                        except json.JSONDecodeError:
+                            break
+                        buffer = buffer.lstrip()[end:]
+                        yield obj
             send({"QMP": {"version": {"qemu": {"major": 6, "minor": 2, "micro": 0}, "package": "fake 6.2"}, "capabilities": []}})
-            for line in f:
-                req = json.loads(line)
+            for req in requests():
                 cmd = req.get("execute")
                 if cmd == "query-machines":
                     send({"return": [{{{list}}}], "id": req.get("id")})
